@@ -1,0 +1,191 @@
+"""Reverse-mode automatic differentiation over the graph of ``Function`` nodes.
+
+The graph is walked without recursion (a 10,000-op chain is fine): first a depth-first pass
+counts, for every node, how many consumers will send it a gradient; then nodes are processed
+in reverse topological order (Kahn's algorithm), each one only after all its consumers have
+added their contributions, as in 004 Alg. 6.10:
+
+    grad(node input) += backward(node, grad(node output))
+
+Leaf tensors that require grad accumulate into ``.grad``. Unless ``retain_graph`` is set,
+each node's saved values are released as soon as its backward has run, so peak memory
+follows what is still needed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.autograd.anomaly import _AnomalyMode, check_backward
+from deepnum.autograd.grad_mode import set_grad_enabled
+from deepnum.tensor import Tensor
+
+
+def _graph_order(root_nodes):
+    """Number of gradient contributions each reachable node will receive."""
+    pending = {}
+    seen = set(root_nodes)
+    stack = list(root_nodes)
+    while stack:
+        node = stack.pop()
+        for edge in node.edges:
+            if edge is None:
+                continue
+            parent = edge[0]
+            if isinstance(parent, Tensor):
+                continue
+            pending[parent] = pending.get(parent, 0) + 1
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return pending
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    return a + b
+
+
+def _zeros(meta, create_graph):
+    shape, dtype = meta
+    z = np.zeros(shape, dtype)
+    return Tensor._make(z, False, None, 0) if create_graph else z
+
+
+def _check_shape(node, index, grad, shape):
+    if grad.shape != shape:
+        raise RuntimeError(
+            f"{node.name} backward returned a gradient of shape {tuple(grad.shape)} for input "
+            f"{index}, which has shape {tuple(shape)}"
+        )
+
+
+def _apply_hooks(hooks, grad, create_graph):
+    for hook in hooks:
+        wrapped = grad if create_graph else Tensor._make(grad, False, None, 0)
+        result = hook(wrapped)
+        if result is not None:
+            grad = result if create_graph else result.array
+    return grad
+
+
+def run_backward(
+    roots,
+    root_grads,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs=None,
+):
+    """Backpropagate ``root_grads`` from ``roots``.
+
+    With ``inputs`` (autograd.grad), returns the gradients for those tensors and leaves every
+    ``.grad`` untouched; otherwise accumulates into the ``.grad`` of leaves.
+    """
+    capture_leaf = {}
+    capture_node = {}
+    captured = None
+    if inputs is not None:
+        captured = [None] * len(inputs)
+        for i, t in enumerate(inputs):
+            if t.grad_fn is None:
+                capture_leaf.setdefault(id(t), []).append(i)
+            else:
+                capture_node.setdefault((t.grad_fn, t.output_nr), []).append(i)
+
+    def deliver_to_leaf(leaf, grad):
+        if inputs is not None:
+            for i in capture_leaf.get(id(leaf), ()):
+                captured[i] = _add(captured[i], grad)
+            return
+        if leaf._hooks:
+            grad = _apply_hooks(leaf._hooks, grad, create_graph)
+        if create_graph:
+            grad = grad if isinstance(grad, Tensor) else Tensor._make(grad, False, None, 0)
+            leaf.grad = grad if leaf.grad is None else leaf.grad + grad
+            return
+        if isinstance(grad, Tensor):
+            grad = grad.array
+        if grad.dtype != leaf.array.dtype:
+            grad = grad.astype(leaf.array.dtype)
+        if leaf.grad is None:
+            leaf.grad = Tensor._make(np.array(grad, copy=True), False, None, 0)
+        elif leaf.grad.grad_fn is None and leaf.grad.array.shape == grad.shape:
+            leaf.grad.array += grad
+        else:
+            leaf.grad = leaf.grad + grad
+
+    buffers = {}
+    root_nodes = []
+    for t, g in zip(roots, root_grads):
+        if t.grad_fn is None:
+            if t.requires_grad:
+                deliver_to_leaf(t, g)
+            continue
+        node = t.grad_fn
+        if node not in buffers:
+            buffers[node] = [None] * len(node.out_meta)
+            root_nodes.append(node)
+        slot = buffers[node]
+        slot[t.output_nr] = _add(slot[t.output_nr], g)
+
+    pending = _graph_order(root_nodes)
+    ready = [n for n in root_nodes if pending.get(n, 0) == 0]
+    with set_grad_enabled(create_graph):
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            if node.hooks:
+                for nr, hooks in node.hooks.items():
+                    if grads[nr] is not None:
+                        grads[nr] = _apply_hooks(hooks, grads[nr], create_graph)
+            for nr, g in enumerate(grads):
+                if g is not None and (node, nr) in capture_node:
+                    for i in capture_node[(node, nr)]:
+                        captured[i] = _add(captured[i], g)
+            if all(g is None for g in grads):
+                in_grads = (None,) * len(node.edges)
+            else:
+                grads = [
+                    _zeros(meta, create_graph) if g is None else g
+                    for g, meta in zip(grads, node.out_meta)
+                ]
+                node.graph_mode = create_graph
+                try:
+                    in_grads = node.backward(node, *grads)
+                finally:
+                    node.graph_mode = False
+                if not isinstance(in_grads, tuple):
+                    in_grads = (in_grads,)
+                if len(in_grads) != len(node.edges):
+                    raise RuntimeError(
+                        f"{node.name}.backward returned {len(in_grads)} gradients, "
+                        f"expected {len(node.edges)} (one per forward argument)"
+                    )
+                if _AnomalyMode.enabled:
+                    check_backward(node.name, in_grads, node.site or "<unknown>")
+            if not retain_graph:
+                node.saved = ()
+                node.freed = True
+            for index, (edge, g) in enumerate(zip(node.edges, in_grads)):
+                if edge is None:
+                    continue
+                parent, nr = edge
+                if g is not None:
+                    if type(g) is not np.ndarray and not isinstance(g, Tensor):
+                        g = np.asarray(g)
+                    shape = parent.array.shape if isinstance(parent, Tensor) else parent.out_meta[nr][0]
+                    _check_shape(node, index, g, shape)
+                if isinstance(parent, Tensor):
+                    if g is not None:
+                        deliver_to_leaf(parent, g)
+                    continue
+                slot = buffers.get(parent)
+                if slot is None:
+                    slot = buffers[parent] = [None] * len(parent.out_meta)
+                if g is not None:
+                    slot[nr] = _add(slot[nr], g)
+                pending[parent] -= 1
+                if pending[parent] == 0:
+                    ready.append(parent)
+    return captured

@@ -1,0 +1,1 @@
+"""Utilities for modules: gradient clipping, parameter vectors, padded/packed sequences."""

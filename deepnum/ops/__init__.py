@@ -1,0 +1,46 @@
+"""deepnum's differentiable operations, one module per family.
+
+Each family module exposes its public functions and a ``TENSOR_METHODS`` table (and
+optionally ``UFUNCS``, the NumPy ufuncs it implements); this package re-exports the
+functions and installs the methods on ``Tensor``.
+"""
+
+from __future__ import annotations
+
+from deepnum.ops import conversion, creation, elementwise, index, inplace, linalg, reduce, shape
+from deepnum.tensor import Tensor
+
+_FAMILIES = [elementwise, reduce, linalg, shape, index, conversion, creation, inplace]
+
+
+def _public(module):
+    return [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))
+            and getattr(getattr(module, n), "__module__", None) == module.__name__
+            and not isinstance(getattr(module, n), type)]
+
+
+def _install() -> None:
+    g = globals()
+    for family in _FAMILIES:
+        for name in getattr(family, "__all__", None) or _public(family):
+            g[name] = getattr(family, name)
+        for alias, fn in vars(family).items():
+            if callable(fn) and not alias.startswith("_") and alias not in g and not isinstance(fn, type):
+                g[alias] = fn
+        for name, method in getattr(family, "TENSOR_METHODS", {}).items():
+            setattr(Tensor, name, method)
+
+
+_install()
+
+_UFUNCS = None
+
+
+def ufunc_table() -> dict:
+    """NumPy ufunc name -> deepnum op, for ``Tensor.__array_ufunc__``."""
+    global _UFUNCS
+    if _UFUNCS is None:
+        _UFUNCS = {}
+        for family in _FAMILIES:
+            _UFUNCS.update(getattr(family, "UFUNCS", {}))
+    return _UFUNCS

@@ -1,0 +1,471 @@
+"""Element-wise ops with PyTorch's broadcasting and type promotion.
+
+Each binary op's backward undoes broadcasting with ``sum_to``; each unary op writes its
+derivative on the backward line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum import _dtype
+from deepnum.autograd.function import Function
+from deepnum.ops._util import as_tensor_arg, binary_operands, cast, sum_to
+from deepnum.tensor import Tensor
+
+
+def _shape(x):
+    return x.shape if hasattr(x, "shape") else ()
+
+
+# ----------------------------------------------------------------------------- binary
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        sa, sb = ctx.shapes
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad, sa) if need_a else None, sum_to(grad, sb) if need_b else None)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        sa, sb = ctx.shapes
+        need_a, need_b = ctx.needs_input_grad
+        return (sum_to(grad, sa) if need_a else None, sum_to(-grad, sb) if need_b else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (
+            sum_to(grad * b, _shape(a)) if need_a else None,  # d(ab)/da = b
+            sum_to(grad * a, _shape(b)) if need_b else None,  # d(ab)/db = a
+        )
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (
+            sum_to(grad / b, _shape(a)) if need_a else None,  # d(a/b)/da = 1/b
+            sum_to(-grad * a / (b * b), _shape(b)) if need_b else None,  # d(a/b)/db = -a/b^2
+        )
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        y = a**b
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, y = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if need_a:
+            if isinstance(b, (int, float)) and b == 2:
+                grad_a = grad * (2 * a)
+            else:
+                # d(a^b)/da = b a^(b-1); at a = 0 with b >= 1 this is finite (0 ** 0 = 1)
+                grad_a = sum_to(grad * b * a ** (b - 1), _shape(a))
+        if need_b:
+            # d(a^b)/db = a^b ln a, taken as 0 where a = 0 (as PyTorch does)
+            safe_log = np.log(Where.apply(_raw(a) > 0, a, 1.0))
+            grad_b = sum_to(grad * y * safe_log, _shape(b))
+        return grad_a, grad_b
+
+
+def _raw(x):
+    return x.array if isinstance(x, Tensor) else x
+
+
+class Maximum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        # ties split the gradient in half, as PyTorch does
+        ctx.mask_a = (a > b) + 0.5 * (a == b)
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        m = ctx.mask_a.astype(grad.dtype)
+        need_a, need_b = ctx.needs_input_grad
+        sa, sb = ctx.shapes
+        return (sum_to(grad * m, sa) if need_a else None, sum_to(grad * (1 - m), sb) if need_b else None)
+
+
+class Minimum(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.mask_a = (a < b) + 0.5 * (a == b)
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.minimum(a, b)
+
+    backward = Maximum.backward
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.condition = condition
+        ctx.shapes = (_shape(a), _shape(b))
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        c = ctx.condition
+        _, need_a, need_b = ctx.needs_input_grad
+        sa, sb = ctx.shapes
+        return (
+            None,
+            sum_to(grad * c, sa) if need_a else None,
+            sum_to(grad * ~c, sb) if need_b else None,
+        )
+
+
+def _binary(fn):
+    def op(a, b):
+        a, b = binary_operands(a, b)
+        return fn.apply(a, b)
+
+    op.__name__ = fn.__name__.lower()
+    return op
+
+
+add_ = _binary(Add)
+sub_ = _binary(Sub)
+mul = _binary(Mul)
+maximum = _binary(Maximum)
+minimum = _binary(Minimum)
+
+
+def add(input, other, *, alpha=1):
+    """``input + alpha * other`` with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return add_(input, other)
+
+
+def sub(input, other, *, alpha=1):
+    """``input - alpha * other`` with broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return sub_(input, other)
+
+
+subtract = sub
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None):
+    """True division (integers promote to the default float), or floor/trunc division."""
+    input, other = binary_operands(input, other)
+    if rounding_mode is not None:
+        a, b = _raw(as_tensor_arg(input)), _raw(as_tensor_arg(other))
+        q = np.floor_divide(a, b) if rounding_mode == "floor" else np.trunc(a / b).astype(np.result_type(a, b))
+        return Tensor._make(np.asarray(q), False, None, 0)
+    dt = input.dtype if isinstance(input, Tensor) else other.dtype
+    if dt.kind not in "fc":
+        fl = _dtype.get_default_dtype()
+        input = cast(input, fl) if isinstance(input, Tensor) else input
+        other = cast(other, fl) if isinstance(other, Tensor) else other
+    return Div.apply(input, other)
+
+
+divide = true_divide = div
+
+
+def pow(input, exponent):
+    """``input ** exponent`` element-wise."""
+    input, exponent = binary_operands(input, exponent)
+    return Pow.apply(input, exponent)
+
+
+def where(condition, input, other):
+    """``input`` where ``condition`` holds, else ``other``."""
+    cond = _raw(as_tensor_arg(condition)).astype(bool, copy=False)
+    input, other = binary_operands(input, other)
+    return Where.apply(cond, input, other)
+
+
+# ------------------------------------------------------------------------------ unary
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y  # d exp(x)/dx = exp(x)
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x  # d ln(x)/dx = 1/x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad / (2 * y)  # d sqrt(x)/dx = 1 / (2 sqrt(x))
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)  # d tanh(x)/dx = 1 - tanh(x)^2
+
+
+class Sigmoid(Function):
+    """σ(x) = 1 / (1 + e^{-x}), computed without overflow for any x (001 App. A)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        e = np.exp(-np.abs(x))
+        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)  # dσ/dx = σ(1 - σ)
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (_raw(y) > 0)  # d relu(x)/dx = 1 if x > 0 else 0
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.sign = np.sign(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.sign  # d|x|/dx = sign(x), 0 at 0
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.cos(x)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * np.sin(x)
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x)
+
+
+class Expm1(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y + 1)
+
+
+def _float_input(x):
+    x = as_tensor_arg(x)
+    if x.array.dtype.kind not in "fc":
+        x = cast(x, _dtype.get_default_dtype())
+    return x
+
+
+def _unary(fn, floats_only=True):
+    def op(input):
+        x = _float_input(input) if floats_only else as_tensor_arg(input)
+        return fn.apply(x)
+
+    op.__name__ = fn.__name__.lower()
+    return op
+
+
+neg = negative = _unary(Neg, floats_only=False)
+exp = _unary(Exp)
+log = _unary(Log)
+sqrt = _unary(Sqrt)
+tanh = _unary(Tanh)
+sigmoid = _unary(Sigmoid)
+relu = _unary(Relu, floats_only=False)
+abs = absolute = _unary(Abs, floats_only=False)
+sin = _unary(Sin)
+cos = _unary(Cos)
+log1p = _unary(Log1p)
+expm1 = _unary(Expm1)
+
+
+def _no_grad_result(array) -> Tensor:
+    return Tensor._make(np.asarray(array), False, None, 0)
+
+
+def sign(input) -> Tensor:
+    """-1, 0 or 1 by sign; its gradient is zero everywhere."""
+    return _no_grad_result(np.sign(as_tensor_arg(input).array))
+
+
+def _compare(np_fn):
+    def op(input, other):
+        a, b = binary_operands(input, other)
+        return _no_grad_result(np_fn(_raw(a), _raw(b)))
+
+    op.__name__ = np_fn.__name__
+    return op
+
+
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+lt = less = _compare(np.less)
+le = less_equal = _compare(np.less_equal)
+gt = greater = _compare(np.greater)
+ge = greater_equal = _compare(np.greater_equal)
+
+
+def logical_not(input) -> Tensor:
+    return _no_grad_result(np.logical_not(as_tensor_arg(input).array))
+
+
+def _bitwise(np_fn):
+    def op(input, other):
+        return _no_grad_result(np_fn(_raw(as_tensor_arg(input)), _raw(as_tensor_arg(other))))
+
+    return op
+
+
+logical_and = _bitwise(np.logical_and)
+logical_or = _bitwise(np.logical_or)
+logical_xor = _bitwise(np.logical_xor)
+bitwise_and = _bitwise(np.bitwise_and)
+bitwise_or = _bitwise(np.bitwise_or)
+bitwise_xor = _bitwise(np.bitwise_xor)
+
+
+def _reflected(op):
+    return lambda self, other: op(other, self)
+
+
+TENSOR_METHODS = {
+    "__add__": add_, "__radd__": _reflected(add_), "__sub__": sub_, "__rsub__": _reflected(sub_),
+    "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div,
+    "__rtruediv__": _reflected(div), "__pow__": pow, "__rpow__": _reflected(pow),
+    "__neg__": neg, "__abs__": abs, "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le,
+    "__gt__": gt, "__ge__": ge, "__invert__": logical_not,
+    "__and__": logical_and, "__or__": logical_or, "__xor__": logical_xor,
+    "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div,
+    "divide": div, "true_divide": div, "pow": pow, "neg": neg, "negative": neg, "exp": exp,
+    "log": log, "sqrt": sqrt, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
+    "sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1, "sign": sign,
+    "maximum": maximum, "minimum": minimum, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt,
+    "ge": ge, "logical_not": logical_not, "logical_and": logical_and, "logical_or": logical_or,
+}
+
+UFUNCS = {
+    "add": add_, "subtract": sub_, "multiply": mul, "true_divide": div, "divide": div,
+    "power": pow, "negative": neg, "exp": exp, "log": log, "sqrt": sqrt, "tanh": tanh,
+    "absolute": abs, "sign": sign, "maximum": maximum, "minimum": minimum, "sin": sin,
+    "cos": cos, "log1p": log1p, "expm1": expm1, "equal": eq, "not_equal": ne, "less": lt,
+    "less_equal": le, "greater": gt, "greater_equal": ge, "logical_not": logical_not,
+    "square": lambda x: mul(x, x), "reciprocal": lambda x: div(1.0, x),
+}

@@ -1,0 +1,109 @@
+"""In-place methods (``add_``, ``mul_``, ``zero_``, ``copy_``, ``fill_``, ``x[idx] = v``...).
+
+Outside autograd (no grad needed, or under ``no_grad``) they write into the tensor's array,
+so views such as ``p.data`` see the change. On a non-leaf tensor that is part of a graph the
+op is recorded: the tensor is rebound to the result, and values saved for backward stay
+intact. On a leaf that requires grad they raise, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.autograd.grad_mode import _GradMode
+from deepnum.tensor import Tensor
+
+
+def _records(self: Tensor, args) -> bool:
+    if not _GradMode.enabled:
+        return False
+    return self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
+
+
+def apply_inplace(self: Tensor, op_name: str, compute, *args) -> Tensor:
+    """Run ``compute(self, *args)`` and store the result into ``self``."""
+    if _GradMode.enabled and self.requires_grad and self.grad_fn is None:
+        raise RuntimeError(
+            f"{op_name}: a leaf tensor that requires grad is being used in an in-place "
+            "operation; wrap it in deepnum.no_grad() or use an out-of-place op"
+        )
+    if _records(self, args):
+        result = compute(self, *args)
+        if result.shape != self.shape:
+            raise RuntimeError(f"{op_name}: result shape {tuple(result.shape)} does not match the tensor's {tuple(self.shape)}")
+        self.array, self.grad_fn, self.output_nr = result.array, result.grad_fn, result.output_nr
+        self.requires_grad = result.requires_grad
+        return self
+    from deepnum.autograd.grad_mode import no_grad
+
+    with no_grad():
+        result = compute(self.detach(), *args)
+    value = result.array if isinstance(result, Tensor) else result
+    if np.shape(value) != self.array.shape:
+        try:
+            value = np.broadcast_to(value, self.array.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"{op_name}: output with shape {tuple(self.shape)} doesn't match the broadcast shape {tuple(np.shape(value))}"
+            ) from None
+    np.copyto(self.array, value, casting="unsafe")
+    return self
+
+
+def _inplace(fn_name: str):
+    def method(self, *args, **kwargs):
+        from deepnum import ops
+
+        fn = getattr(ops, fn_name)
+        return apply_inplace(self, fn_name + "_", lambda s, *a: fn(s, *a, **kwargs), *args)
+
+    method.__name__ = fn_name + "_"
+    return method
+
+
+def zero_(self) -> Tensor:
+    return fill_(self, 0)
+
+
+def fill_(self, value) -> Tensor:
+    v = value.array if isinstance(value, Tensor) else value
+    return apply_inplace(self, "fill_", lambda s: Tensor._make(np.full(s.shape, v, dtype=s.dtype), False, None, 0))
+
+
+def copy_(self, src, non_blocking: bool = False) -> Tensor:
+    from deepnum.ops._util import as_tensor_arg, cast
+    from deepnum.ops.shape import expand
+
+    src = as_tensor_arg(src)
+    return apply_inplace(self, "copy_", lambda s, v: expand(cast(v, s.dtype), s.shape), src)
+
+
+def setitem(self, index, value) -> None:
+    """``x[index] = value``: in place outside autograd, recorded as an op inside it."""
+    from deepnum.ops.index import _index_arrays
+
+    idx = _index_arrays(index)
+    if _GradMode.enabled and self.requires_grad and self.grad_fn is None:
+        raise RuntimeError(
+            "__setitem__: a leaf tensor that requires grad is being used in an in-place "
+            "operation; wrap it in deepnum.no_grad()"
+        )
+    if not _records(self, (value,)):
+        self.array[idx] = value.array if isinstance(value, Tensor) else value
+        return
+    from deepnum.ops.index_put import index_put
+
+    apply_inplace(self, "__setitem__", lambda s, v: index_put(s, idx, v), value)
+
+
+_NAMES = ["add", "sub", "mul", "div", "pow", "clamp", "exp", "log", "sqrt", "tanh", "sigmoid",
+          "relu", "abs", "neg", "maximum", "minimum", "sin", "cos", "masked_fill", "sign",
+          "floor", "ceil", "round", "addcmul", "addcdiv", "lerp", "clamp_min", "clamp_max",
+          "index_fill", "scatter", "scatter_add"]
+
+TENSOR_METHODS = {name + "_": _inplace(name) for name in _NAMES}
+TENSOR_METHODS.update({
+    "zero_": zero_, "fill_": fill_, "copy_": copy_, "__setitem__": setitem,
+    "__iadd__": _inplace("add"), "__isub__": _inplace("sub"), "__imul__": _inplace("mul"),
+    "__itruediv__": _inplace("div"),
+})

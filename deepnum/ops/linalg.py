@@ -1,0 +1,92 @@
+"""Matrix products: ``matmul`` with NumPy/PyTorch batching and broadcasting rules.
+
+For ``X = A B`` the gradients are ``grad_A = G Bᵀ`` and ``grad_B = Aᵀ G`` (003 §2.1),
+summed over broadcast batch dimensions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.autograd.function import Function
+from deepnum.ops._util import as_tensor_arg, binary_operands, sum_to
+from deepnum.tensor import Tensor
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        a_vec, b_vec = a.ndim == 1, b.ndim == 1
+        # treat vectors as matrices so that one formula serves every case
+        a2 = a.reshape((1, -1)) if a_vec else a
+        b2 = b.reshape((-1, 1)) if b_vec else b
+        g = grad
+        if a_vec and b_vec:
+            g = grad.reshape((1, 1))
+        elif a_vec:
+            g = grad.reshape(grad.shape[:-1] + (1, grad.shape[-1]))
+        elif b_vec:
+            g = grad.reshape(grad.shape + (1,))
+        if need_a:
+            grad_a = g @ b2.swapaxes(-1, -2)  # G Bᵀ
+            grad_a = sum_to(grad_a, a2.shape) if grad_a.ndim != a2.ndim or grad_a.shape != a2.shape else grad_a
+            grad_a = grad_a.reshape(a.shape)
+        if need_b:
+            grad_b = a2.swapaxes(-1, -2) @ g  # Aᵀ G
+            grad_b = sum_to(grad_b, b2.shape) if grad_b.shape != b2.shape else grad_b
+            grad_b = grad_b.reshape(b.shape)
+        return grad_a, grad_b
+
+
+def _describe(a: Tensor, b: Tensor) -> str:
+    return f"{tuple(a.shape)} @ {tuple(b.shape)}"
+
+
+def matmul(input, other) -> Tensor:
+    """Matrix product with broadcasting over batch dimensions (``torch.matmul``)."""
+    a, b = binary_operands(as_tensor_arg(input), as_tensor_arg(other))
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got {_describe(a, b)}")
+    ka = a.shape[-1]
+    kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if ka != kb:
+        raise RuntimeError(
+            f"matmul: {_describe(a, b)}: inner dimensions {ka} and {kb} differ"
+        )
+    if a.ndim > 2 or b.ndim > 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
+        except ValueError:
+            raise RuntimeError(f"matmul: {_describe(a, b)}: batch dimensions do not broadcast") from None
+    return MatMul.apply(a, b)
+
+
+def mm(input, mat2) -> Tensor:
+    """Product of two matrices (2-D only)."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected two 2-D tensors, got {_describe(input, mat2)}")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2) -> Tensor:
+    """Batched product of (B, n, m) and (B, m, p) tensors."""
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"bmm: expected two 3-D tensors, got {_describe(input, mat2)}")
+    if input.shape[0] != mat2.shape[0]:
+        raise RuntimeError(f"bmm: {_describe(input, mat2)}: batch sizes {input.shape[0]} and {mat2.shape[0]} differ")
+    return matmul(input, mat2)
+
+
+TENSOR_METHODS = {
+    "matmul": matmul, "__matmul__": matmul, "__rmatmul__": lambda self, other: matmul(other, self),
+    "mm": mm, "bmm": bmm,
+}
+UFUNCS = {"matmul": matmul}

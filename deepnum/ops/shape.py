@@ -1,0 +1,164 @@
+"""Ops that rearrange elements without changing them: reshape, transpose, permute, expand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.autograd.function import Function
+from deepnum.ops._util import BroadcastTo, as_tensor_arg, normalize_dim
+from deepnum.tensor import Tensor
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.reshape(ctx.in_shape), None
+
+
+def reshape(input, *shape) -> Tensor:
+    """The same elements in a new shape (one dimension may be -1)."""
+    x = as_tensor_arg(input)
+    shape = _shape_arg(shape)
+    try:
+        target = np.empty(x.shape, dtype=np.bool_).reshape(shape).shape if -1 in shape else shape
+    except ValueError:
+        target = None
+    if target is None or int(np.prod(target)) != x.array.size:
+        raise RuntimeError(f"reshape: shape {list(shape)} is invalid for input of size {x.array.size} (shape {tuple(x.shape)})")
+    if tuple(target) == x.shape:
+        return x
+    return Reshape.apply(x, tuple(target))
+
+
+def view(input, *shape) -> Tensor:
+    """As ``reshape`` (deepnum tensors are always contiguous enough to view)."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
+        from deepnum.ops._util import cast
+
+        return cast(as_tensor_arg(input), shape[0])
+    return reshape(input, *shape)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Permute.apply(grad, tuple(np.argsort(ctx.axes))), None
+
+
+def permute(input, *dims) -> Tensor:
+    """Reorder dimensions: output dim i is input dim ``dims[i]``."""
+    x = as_tensor_arg(input)
+    dims = _shape_arg(dims)
+    if len(dims) != x.ndim:
+        raise RuntimeError(f"permute: number of dims {len(dims)} does not match the tensor's {x.ndim} dims (shape {tuple(x.shape)})")
+    axes = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"permute: repeated dim in {list(dims)}")
+    return Permute.apply(x, axes)
+
+
+def transpose(input, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    x = as_tensor_arg(input)
+    if x.ndim < 2:
+        normalize_dim(dim0, x.ndim, "transpose")
+        normalize_dim(dim1, x.ndim, "transpose")
+        return x
+    axes = list(range(x.ndim))
+    d0, d1 = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return Permute.apply(x, tuple(axes))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input) -> Tensor:
+    """Transpose of a matrix (tensors of at most 2 dims)."""
+    x = as_tensor_arg(input)
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def expand(input, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` (-1 keeps a dimension); no data is copied."""
+    x = as_tensor_arg(input)
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({x.ndim})")
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    for i, s in enumerate(x.shape):
+        if s != 1 and s != shape[lead + i]:
+            raise RuntimeError(
+                f"expand: the expanded size of the tensor ({shape[lead + i]}) must match the existing "
+                f"size ({s}) at non-singleton dimension {lead + i}. Target sizes: {list(sizes)}. Tensor sizes: {list(x.shape)}"
+            )
+    if shape == x.shape:
+        return x
+    return BroadcastTo.apply(x, shape)
+
+
+def squeeze(input, dim=None) -> Tensor:
+    """Remove dimensions of size 1 (only ``dim`` when given)."""
+    x = as_tensor_arg(input)
+    if dim is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        axes = {normalize_dim(d, x.ndim, "squeeze") for d in dims}
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i in axes and s == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(input, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim``."""
+    x = as_tensor_arg(input)
+    d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    shape = x.shape[:d] + (1,) + x.shape[d:]
+    return Reshape.apply(x, shape)
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim..end_dim`` into one."""
+    x = as_tensor_arg(input)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s = normalize_dim(start_dim, x.ndim, "flatten")
+    e = normalize_dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    merged = int(np.prod(x.shape[s : e + 1]))
+    return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1 :])
+
+
+def _T(self) -> Tensor:
+    return permute(self, tuple(reversed(range(self.ndim))))
+
+
+TENSOR_METHODS = {
+    "reshape": reshape, "view": view, "permute": permute, "transpose": transpose,
+    "swapaxes": swapaxes, "swapdims": swapaxes, "t": t, "expand": expand, "squeeze": squeeze,
+    "unsqueeze": unsqueeze, "flatten": flatten,
+    "T": property(_T), "mT": property(lambda self: transpose(self, -2, -1)),
+    "view_as": lambda self, other: reshape(self, other.shape),
+    "reshape_as": lambda self, other: reshape(self, other.shape),
+    "expand_as": lambda self, other: expand(self, other.shape),
+}
