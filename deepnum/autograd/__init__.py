@@ -11,6 +11,7 @@ from deepnum.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_det
 from deepnum.autograd.engine import run_backward
 from deepnum.autograd.function import Function
 from deepnum.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from deepnum.autograd import functional
 from deepnum.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -23,7 +24,7 @@ from deepnum.tensor import Tensor
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "inference_mode", "detect_anomaly", "set_detect_anomaly",
-    "is_anomaly_enabled", "gradcheck", "gradgradcheck", "GradcheckError",
+    "is_anomaly_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional",
 ]
 
 
