@@ -15,3 +15,7 @@ from deepnum.nn.modules.rnn import *  # noqa: F401,F403
 from deepnum.nn.modules.rnn_variants import *  # noqa: F401,F403
 from deepnum.nn.modules.attention import *  # noqa: F401,F403
 from deepnum.nn.modules.transformer import *  # noqa: F401,F403
+from deepnum.nn.modules.seq2seq_attention import *  # noqa: F401,F403
+from deepnum.nn.modules.positional import *  # noqa: F401,F403
+from deepnum.nn.modules.attention_forms import *  # noqa: F401,F403
+from deepnum.nn.modules.memory import *  # noqa: F401,F403
