@@ -1,0 +1,400 @@
+"""Recurrent layers, fused: the whole sequence forward and the whole BPTT backward in NumPy.
+
+Why fused: an LSTM over T steps built from primitives records ~20 graph nodes per step, and
+the per-node overhead (not the arithmetic) dominates for the small matrices of a recurrent
+step. Here each layer-direction is one loop over time in NumPy, with
+
+* the input projection of all time steps done as one GEMM before the loop,
+* the gate activations saved during the forward loop (003 §4.4: IFOG),
+* one backward loop (BPTT, 004 Ex. 6.23 remarks) that only does what must be sequential
+  (the recurrent product ``dgates_t @ W_hh``), the weight gradients being one GEMM each
+  over all time steps after the loop.
+
+``RNNStack`` chains the layers and directions of ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` in one
+graph node. Its backward is plain NumPy: second derivatives through it are not supported and
+raise; the cells (``nn.RNNCell`` etc., built from primitive ops) stay twice differentiable
+and serve as the reference in the tests.
+
+Variable-length batches are handled with a (T, N, 1) mask of valid steps: a padded step
+leaves the state unchanged and outputs zeros, as PyTorch's packed sequences do.
+
+References:
+    000 eq. 24-34 (Elman RNN, bidirectional RNN, LSTM); 003 §4.1 (BPTT), §4.4 (IFOG), §4.5 (GRU).
+    Hochreiter & Schmidhuber, "Long Short-Term Memory", 1997.
+    Cho et al., "Learning Phrase Representations using RNN Encoder-Decoder", 2014, arXiv:1406.1078.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.autograd.function import Function
+
+
+def _sigmoid_(x: np.ndarray) -> np.ndarray:
+    """In place, overflow-free: sigma(x) = (1 + tanh(x / 2)) / 2."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x += 1.0
+    x *= 0.5
+    return x
+
+
+def _steps(T: int, reverse: bool):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def _project_inputs(x, w_ih, b):
+    """x_t W_ih^T + b for every t at once: one (T*N, I) x (I, G) GEMM."""
+    T, N, I = x.shape
+    xw = x.reshape(T * N, I) @ w_ih.T
+    if b is not None:
+        xw += b
+    return xw.reshape(T, N, -1)
+
+
+def _weight_grads(dgates, x, hprev, dgates_h=None):
+    """Gradients of W_ih, W_hh and the biases, each one GEMM over all time steps."""
+    T, N, G = dgates.shape
+    flat = dgates.reshape(T * N, G)
+    flat_h = flat if dgates_h is None else dgates_h.reshape(T * N, G)
+    dw_ih = flat.T @ x.reshape(T * N, -1)
+    dw_hh = flat_h.T @ hprev.reshape(T * N, -1)
+    return dw_ih, dw_hh, flat.sum(0), flat_h.sum(0)
+
+
+# ------------------------------------------------------------------------ Elman RNN
+def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask, reverse, relu):
+    """h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) over a whole sequence (000 eq. 24)."""
+    T, N, _ = x.shape
+    b = None if b_ih is None else b_ih + b_hh
+    pre = _project_inputs(x, w_ih, b)
+    out = np.empty((T, N, w_hh.shape[0]), x.dtype)
+    hprev = np.empty_like(out)
+    w_hhT = np.ascontiguousarray(w_hh.T)
+    h = h0
+    for t in _steps(T, reverse):
+        hprev[t] = h
+        a = pre[t]
+        a += h @ w_hhT
+        hn = np.maximum(a, 0, out=a) if relu else np.tanh(a, out=a)
+        if mask is None:
+            h = hn
+            out[t] = hn
+        else:
+            h = np.where(mask[t], hn, h)
+            np.multiply(hn, mask[t], out=out[t])
+    return out, h, (x, w_ih, w_hh, pre, hprev, mask, reverse, relu)
+
+
+def rnn_backward(dout, dh, cache):
+    x, w_ih, w_hh, hs, hprev, mask, reverse, relu = cache
+    dpre = np.empty_like(hs)
+    dh = dh.copy()
+    for t in _steps(len(x), not reverse):
+        dhn = dh + dout[t]
+        if mask is not None:
+            dhn *= mask[t]
+            dh *= 1 - mask[t]
+        else:
+            dh = 0
+        # d tanh(a)/da = 1 - tanh(a)^2; d relu(a)/da = [a > 0]
+        d = dhn * (hs[t] > 0) if relu else dhn * (1 - hs[t] * hs[t])
+        dpre[t] = d
+        dh = dh + d @ w_hh
+    dw_ih, dw_hh, db, _ = _weight_grads(dpre, x, hprev)
+    dx = dpre @ w_ih
+    return dx, dh, dw_ih, dw_hh, db, db
+
+
+# ------------------------------------------------------------------------ LSTM
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
+    """IFOG LSTM over a sequence (000 eq. 30-34, 003 §4.4), optional projection h = W_hr h.
+
+    Gate order i, f, g, o as PyTorch: c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t).
+    """
+    T, N, _ = x.shape
+    H = w_hh.shape[0] // 4
+    b = None if b_ih is None else b_ih + b_hh
+    acts = _project_inputs(x, w_ih, b)
+    P = w_hh.shape[1]
+    out = np.empty((T, N, P), x.dtype)
+    hprev = np.empty_like(out)
+    cprev = np.empty((T, N, H), x.dtype)
+    tcs = np.empty_like(cprev)
+    hhs = np.empty_like(cprev) if w_hr is not None else None
+    w_hhT = np.ascontiguousarray(w_hh.T)
+    w_hrT = None if w_hr is None else np.ascontiguousarray(w_hr.T)
+    h, c = h0, c0
+    for t in _steps(T, reverse):
+        hprev[t] = h
+        cprev[t] = c
+        a = acts[t]
+        a += h @ w_hhT
+        _sigmoid_(a[:, : 2 * H])
+        np.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])
+        _sigmoid_(a[:, 3 * H :])
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        cn = f * c
+        cn += i * g
+        tc = np.tanh(cn, out=tcs[t])
+        hn = o * tc
+        if w_hr is not None:
+            hhs[t] = hn
+            hn = hn @ w_hrT
+        if mask is None:
+            h, c = hn, cn
+            out[t] = hn
+        else:
+            h = np.where(mask[t], hn, h)
+            c = np.where(mask[t], cn, c)
+            np.multiply(hn, mask[t], out=out[t])
+    return out, h, c, (x, w_ih, w_hh, w_hr, acts, hprev, cprev, tcs, hhs, mask, reverse)
+
+
+def lstm_backward(dout, dh, dc, cache):
+    x, w_ih, w_hh, w_hr, acts, hprev, cprev, tcs, hhs, mask, reverse = cache
+    T, N, G = acts.shape
+    H = G // 4
+    dgates = np.empty_like(acts)
+    dhs = np.empty_like(dout) if w_hr is not None else None
+    dh, dc = dh.copy(), dc.copy()
+    for t in _steps(T, not reverse):
+        dhn = dh + dout[t]
+        if mask is not None:
+            m = mask[t]
+            dhn *= m
+            dcn = dc * m
+            dh *= 1 - m
+            dc *= 1 - m
+        else:
+            dcn, dh, dc = dc, 0, 0
+        if w_hr is not None:
+            dhs[t] = dhn
+            dhn = dhn @ w_hr
+        a = acts[t]
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        tc = tcs[t]
+        dcn = dcn + dhn * o * (1 - tc * tc)  # d tanh(c)/dc = 1 - tanh(c)^2
+        d = dgates[t]
+        d[:, :H] = dcn * g * i * (1 - i)  # d sigma = sigma (1 - sigma)
+        d[:, H : 2 * H] = dcn * cprev[t] * f * (1 - f)
+        d[:, 2 * H : 3 * H] = dcn * i * (1 - g * g)
+        d[:, 3 * H :] = dhn * tc * o * (1 - o)
+        dc = dc + dcn * f
+        dh = dh + d @ w_hh
+    dw_ih, dw_hh, db, _ = _weight_grads(dgates, x, hprev)
+    dx = dgates @ w_ih
+    dw_hr = None
+    if w_hr is not None:
+        dw_hr = dhs.reshape(T * N, -1).T @ hhs.reshape(T * N, H)
+    return dx, dh, dc, dw_ih, dw_hh, db, db, dw_hr
+
+
+# ------------------------------------------------------------------------ GRU
+def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask, reverse):
+    """GRU over a sequence, gate order r, z, n as PyTorch (003 §4.5):
+
+    r = sigma(W_ir x + b_ir + W_hr h + b_hr), z = sigma(W_iz x + b_iz + W_hz h + b_hz),
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.
+    """
+    T, N, _ = x.shape
+    H = w_hh.shape[1]
+    gi = _project_inputs(x, w_ih, b_ih)
+    out = np.empty((T, N, H), x.dtype)
+    hprev = np.empty_like(out)
+    ghn = np.empty_like(out)
+    w_hhT = np.ascontiguousarray(w_hh.T)
+    h = h0
+    for t in _steps(T, reverse):
+        hprev[t] = h
+        gh = h @ w_hhT
+        if b_hh is not None:
+            gh += b_hh
+        a = gi[t]
+        a[:, : 2 * H] += gh[:, : 2 * H]
+        _sigmoid_(a[:, : 2 * H])
+        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
+        ghn[t] = gh[:, 2 * H :]
+        n += r * gh[:, 2 * H :]
+        np.tanh(n, out=n)
+        hn = h - n
+        hn *= z
+        hn += n
+        if mask is None:
+            h = hn
+            out[t] = hn
+        else:
+            h = np.where(mask[t], hn, h)
+            np.multiply(hn, mask[t], out=out[t])
+    return out, h, (x, w_ih, w_hh, gi, hprev, ghn, mask, reverse)
+
+
+def gru_backward(dout, dh, cache):
+    x, w_ih, w_hh, acts, hprev, ghn, mask, reverse = cache
+    T, N, G = acts.shape
+    H = G // 3
+    dgi = np.empty_like(acts)
+    dgh = np.empty_like(acts)
+    dh = dh.copy()
+    for t in _steps(T, not reverse):
+        dhn = dh + dout[t]
+        if mask is not None:
+            dhn *= mask[t]
+            dh *= 1 - mask[t]
+        else:
+            dh = 0
+        a = acts[t]
+        r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
+        dn = dhn * (1 - z) * (1 - n * n)
+        dz = dhn * (hprev[t] - n) * z * (1 - z)
+        dr = dn * ghn[t] * r * (1 - r)
+        dgi[t, :, :H] = dr
+        dgi[t, :, H : 2 * H] = dz
+        dgi[t, :, 2 * H :] = dn
+        dgh[t, :, : 2 * H] = dgi[t, :, : 2 * H]
+        dgh[t, :, 2 * H :] = dn * r
+        dh = dh + dhn * z + dgh[t] @ w_hh
+    dw_ih, dw_hh, db_ih, db_hh = _weight_grads(dgi, x, hprev, dgh)
+    dx = dgi @ w_ih
+    return dx, dh, dw_ih, dw_hh, db_ih, db_hh
+
+
+# ------------------------------------------------------------------------ the stack
+class RNNStack(Function):
+    """All layers and directions of an RNN/LSTM/GRU as one graph node (see module docstring).
+
+    ``forward(ctx, config, x, h0, c0, *weights)`` with ``x`` time-major (T, N, I), ``h0`` of
+    shape (num_layers * D, N, H_out) and ``weights`` in PyTorch's ``_flat_weights`` order
+    (per layer and direction: w_ih, w_hh, [b_ih, b_hh], [w_hr]). ``config`` holds the mode,
+    layer count, directions, bias/projection flags, the inter-layer dropout masks and the
+    valid-step mask. Returns (output, h_n) or, for the LSTM, (output, h_n, c_n).
+    """
+
+    @staticmethod
+    def forward(ctx, config, x, h0, c0, *weights):
+        mode, num_layers, D, has_bias, has_proj, drop_masks, mask = config
+        per = 2 + 2 * has_bias + has_proj
+        hn, cn, caches = [], [], []
+        inp = x
+        for layer in range(num_layers):
+            if layer > 0 and drop_masks is not None:
+                inp = inp * drop_masks[layer - 1]
+            outs = []
+            for d in range(D):
+                k = layer * D + d
+                w = weights[k * per : (k + 1) * per]
+                w_ih, w_hh = w[0], w[1]
+                b_ih, b_hh = (w[2], w[3]) if has_bias else (None, None)
+                w_hr = w[-1] if has_proj else None
+                if mode == "LSTM":
+                    out, h, c, cache = lstm_forward(inp, h0[k], c0[k], w_ih, w_hh, b_ih, b_hh, w_hr, mask, d == 1)
+                    cn.append(c)
+                elif mode == "GRU":
+                    out, h, cache = gru_forward(inp, h0[k], w_ih, w_hh, b_ih, b_hh, mask, d == 1)
+                else:
+                    out, h, cache = rnn_forward(inp, h0[k], w_ih, w_hh, b_ih, b_hh, mask, d == 1, mode == "RNN_RELU")
+                outs.append(out)
+                hn.append(h)
+                caches.append(cache)
+            inp = outs[0] if D == 1 else np.concatenate(outs, axis=-1)
+        ctx.config = config
+        ctx.save_for_backward(caches)
+        if mode == "LSTM":
+            return inp, np.stack(hn), np.stack(cn)
+        return inp, np.stack(hn)
+
+    @staticmethod
+    def backward(ctx, dout, dhn, dcn=None):
+        if ctx.graph_mode:
+            raise RuntimeError(
+                "RNN/LSTM/GRU: the fused sequence kernel does not support double backward "
+                "(create_graph=True); build the recurrence from RNNCell/LSTMCell/GRUCell instead"
+            )
+        mode, num_layers, D, has_bias, has_proj, drop_masks, _ = ctx.config
+        (caches,) = ctx.saved_tensors
+        per = 2 + 2 * has_bias + has_proj
+        dweights = [None] * (len(caches) * per)
+        dh0 = np.empty_like(dhn)
+        dc0 = np.empty_like(dcn) if mode == "LSTM" else None
+        for layer in range(num_layers - 1, -1, -1):
+            H = dout.shape[-1] // D
+            dinp = 0
+            for d in range(D):
+                k = layer * D + d
+                dout_d = dout[..., d * H : (d + 1) * H]
+                if mode == "LSTM":
+                    dx, dh0[k], dc0[k], dw_ih, dw_hh, db_ih, db_hh, dw_hr = lstm_backward(dout_d, dhn[k], dcn[k], caches[k])
+                elif mode == "GRU":
+                    dx, dh0[k], dw_ih, dw_hh, db_ih, db_hh = gru_backward(dout_d, dhn[k], caches[k])
+                else:
+                    dx, dh0[k], dw_ih, dw_hh, db_ih, db_hh = rnn_backward(dout_d, dhn[k], caches[k])
+                grads = [dw_ih, dw_hh] + ([db_ih, db_hh] if has_bias else []) + ([dw_hr] if has_proj else [])
+                dweights[k * per : (k + 1) * per] = grads
+                dinp = dinp + dx
+            if layer > 0 and drop_masks is not None:
+                dinp = dinp * drop_masks[layer - 1]
+            dout = dinp
+        return (None, dout, dh0, dc0, *dweights)
+
+
+def rnn_stack(mode, x, h0, c0, weights, num_layers, bidirectional, has_bias, has_proj,
+              drop_masks=None, mask=None):
+    """Run the fused stack; returns (output, h_n[, c_n]) tensors. See ``RNNStack``."""
+    config = (mode, num_layers, 2 if bidirectional else 1, has_bias, has_proj, drop_masks, mask)
+    return RNNStack.apply(config, x, h0, c0, *weights)
+
+
+# ------------------------------------------------------------------------ cells from primitives
+class Concat(Function):
+    """Concatenation along ``axis``; backward slices the gradient back into the pieces."""
+
+    @staticmethod
+    def forward(ctx, axis, *xs):
+        ctx.axis = axis % xs[0].ndim
+        ctx.bounds = np.cumsum([0] + [x.shape[axis] for x in xs])
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        lead = (slice(None),) * ctx.axis
+        b = ctx.bounds
+        return (None, *(grad[lead + (slice(b[j], b[j + 1]),)] for j in range(len(b) - 1)))
+
+
+def concat(tensors, axis: int):
+    return Concat.apply(axis, *tensors)
+
+
+def _affine(x, w, b):
+    y = x @ w.T
+    return y if b is None else y + b
+
+
+def rnn_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
+    """h' = act(W_ih x + b_ih + W_hh h + b_hh)  (000 eq. 24), from primitive ops."""
+    a = _affine(x, w_ih, b_ih) + _affine(h, w_hh, b_hh)
+    return a.tanh() if nonlinearity == "tanh" else a.relu()
+
+
+def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None):
+    """One LSTM step (000 eq. 30-34, gate order i, f, g, o), from primitive ops."""
+    H = w_hh.shape[0] // 4
+    gates = _affine(x, w_ih, b_ih) + _affine(h, w_hh, b_hh)
+    i, f = gates[:, :H].sigmoid(), gates[:, H : 2 * H].sigmoid()
+    g, o = gates[:, 2 * H : 3 * H].tanh(), gates[:, 3 * H :].sigmoid()
+    c = f * c + i * g
+    h = o * c.tanh()
+    if w_hr is not None:
+        h = h @ w_hr.T
+    return h, c
+
+
+def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One GRU step (gate order r, z, n; n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
+    H = w_hh.shape[1]
+    gi, gh = _affine(x, w_ih, b_ih), _affine(h, w_hh, b_hh)
+    r = (gi[:, :H] + gh[:, :H]).sigmoid()
+    z = (gi[:, H : 2 * H] + gh[:, H : 2 * H]).sigmoid()
+    n = (gi[:, 2 * H :] + r * gh[:, 2 * H :]).tanh()
+    return (1 - z) * n + z * h
