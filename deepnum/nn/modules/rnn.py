@@ -361,10 +361,9 @@ class RNNCellBase(Module):
                                f"(input shape {tuple(input.shape)})")
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
-        states = [] if hx is None else list(hx) if n_states == 2 else [hx]
         if hx is None:
-            zeros = creation.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
-            states = [zeros] * n_states
+            return x, [creation.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)] * n_states, batched
+        states = list(hx) if n_states == 2 else [hx]
         expected = (x.shape[0], self.hidden_size)
         for s in states:
             got = tuple(s.shape) if batched else (1,) + tuple(s.shape)
