@@ -7,10 +7,27 @@ functions and installs the methods on ``Tensor``.
 
 from __future__ import annotations
 
-from deepnum.ops import conversion, creation, elementwise, index, inplace, linalg, reduce, shape
+from deepnum.ops import (
+    conversion,
+    creation,
+    einsum,
+    elementwise,
+    index,
+    index_put,
+    inplace,
+    join,
+    linalg,
+    logexp,
+    minmax,
+    pad,
+    pointwise,
+    reduce,
+    shape,
+)
 from deepnum.tensor import Tensor
 
-_FAMILIES = [elementwise, reduce, linalg, shape, index, conversion, creation, inplace]
+_FAMILIES = [elementwise, pointwise, reduce, minmax, logexp, linalg, einsum, shape, join, index,
+             index_put, pad, conversion, creation, inplace]
 
 
 def _public(module):

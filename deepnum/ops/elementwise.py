@@ -401,11 +401,6 @@ def _no_grad_result(array) -> Tensor:
     return Tensor._make(np.asarray(array), False, None, 0)
 
 
-def sign(input) -> Tensor:
-    """-1, 0 or 1 by sign; its gradient is zero everywhere."""
-    return _no_grad_result(np.sign(as_tensor_arg(input).array))
-
-
 def _compare(np_fn):
     def op(input, other):
         a, b = binary_operands(input, other)
@@ -456,7 +451,7 @@ TENSOR_METHODS = {
     "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div,
     "divide": div, "true_divide": div, "pow": pow, "neg": neg, "negative": neg, "exp": exp,
     "log": log, "sqrt": sqrt, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
-    "sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1, "sign": sign,
+    "sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1,
     "maximum": maximum, "minimum": minimum, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt,
     "ge": ge, "logical_not": logical_not, "logical_and": logical_and, "logical_or": logical_or,
 }
@@ -464,8 +459,7 @@ TENSOR_METHODS = {
 UFUNCS = {
     "add": add_, "subtract": sub_, "multiply": mul, "true_divide": div, "divide": div,
     "power": pow, "negative": neg, "exp": exp, "log": log, "sqrt": sqrt, "tanh": tanh,
-    "absolute": abs, "sign": sign, "maximum": maximum, "minimum": minimum, "sin": sin,
+    "absolute": abs, "maximum": maximum, "minimum": minimum, "sin": sin,
     "cos": cos, "log1p": log1p, "expm1": expm1, "equal": eq, "not_equal": ne, "less": lt,
     "less_equal": le, "greater": gt, "greater_equal": ge, "logical_not": logical_not,
-    "square": lambda x: mul(x, x), "reciprocal": lambda x: div(1.0, x),
 }

@@ -71,6 +71,7 @@ def matmul(input, other) -> Tensor:
 
 def mm(input, mat2) -> Tensor:
     """Product of two matrices (2-D only)."""
+    input, mat2 = as_tensor_arg(input), as_tensor_arg(mat2)
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected two 2-D tensors, got {_describe(input, mat2)}")
     return matmul(input, mat2)
@@ -78,6 +79,7 @@ def mm(input, mat2) -> Tensor:
 
 def bmm(input, mat2) -> Tensor:
     """Batched product of (B, n, m) and (B, m, p) tensors."""
+    input, mat2 = as_tensor_arg(input), as_tensor_arg(mat2)
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected two 3-D tensors, got {_describe(input, mat2)}")
     if input.shape[0] != mat2.shape[0]:
@@ -85,8 +87,39 @@ def bmm(input, mat2) -> Tensor:
     return matmul(input, mat2)
 
 
+def outer(input, vec2) -> Tensor:
+    """Outer product ``out_ij = input_i * vec2_j`` of two vectors."""
+    from deepnum.ops.elementwise import mul
+
+    a, b = as_tensor_arg(input), as_tensor_arg(vec2)
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"outer: expected two 1-D tensors, got {tuple(a.shape)} and {tuple(b.shape)}")
+    return mul(a.reshape(-1, 1), b.reshape(1, -1))
+
+
+ger = outer
+
+
+def dot(input, other) -> Tensor:
+    """Inner product of two 1-D tensors of the same length."""
+    a, b = as_tensor_arg(input), as_tensor_arg(other)
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise RuntimeError(f"dot: expected two 1-D tensors of the same size, got {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def mv(input, vec) -> Tensor:
+    """Matrix-vector product of a (n, m) matrix and an (m,) vector."""
+    a, b = as_tensor_arg(input), as_tensor_arg(vec)
+    if a.ndim != 2 or b.ndim != 1:
+        raise RuntimeError(f"mv: expected a 2-D and a 1-D tensor, got {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+from deepnum.ops.einsum import einsum  # noqa: E402 - einsum builds on this module's helpers
+
 TENSOR_METHODS = {
     "matmul": matmul, "__matmul__": matmul, "__rmatmul__": lambda self, other: matmul(other, self),
-    "mm": mm, "bmm": bmm,
+    "mm": mm, "bmm": bmm, "outer": outer, "ger": outer, "dot": dot, "mv": mv,
 }
 UFUNCS = {"matmul": matmul}

@@ -1,4 +1,8 @@
-"""Ops that rearrange elements without changing them: reshape, transpose, permute, expand."""
+"""Ops that rearrange elements without changing them.
+
+reshape, view, flatten, squeeze, unsqueeze, transpose, permute, expand, flip, roll, narrow,
+and the triangle masks tril / triu. Each backward is the inverse rearrangement.
+"""
 
 from __future__ import annotations
 
@@ -149,6 +153,93 @@ def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1 :])
 
 
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.flip(x, axes).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Flip.apply(grad, ctx.axes), None
+
+
+def flip(input, *dims) -> Tensor:
+    """Reverse the order of elements along ``dims``."""
+    x = as_tensor_arg(input)
+    dims = _shape_arg(dims)
+    axes = tuple(normalize_dim(d, x.ndim, "flip") for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"flip: dims {list(dims)} has duplicates")
+    if x.ndim == 0 or not axes:
+        return Flip.apply(x, ())
+    return Flip.apply(x, axes)
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, x, shifts, axes):
+        ctx.shifts, ctx.axes = shifts, axes
+        return np.roll(x, shifts, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Roll.apply(grad, tuple(-s for s in ctx.shifts), ctx.axes), None, None
+
+
+def roll(input, shifts, dims=None) -> Tensor:
+    """Shift elements cyclically by ``shifts`` along ``dims`` (the flattened tensor when None)."""
+    x = as_tensor_arg(input)
+    shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
+    if dims is None:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: shifts {list(shifts)} given without dims; expected one shift")
+        return reshape(Roll.apply(reshape(x, -1), shifts, (0,)), x.shape)
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
+    axes = tuple(normalize_dim(d, x.ndim, "roll") for d in dims)
+    return Roll.apply(x, tuple(int(s) for s in shifts), axes)
+
+
+def narrow(input, dim: int, start: int, length: int) -> Tensor:
+    """The ``length`` elements from ``start`` along ``dim`` (a view in PyTorch)."""
+    x = as_tensor_arg(input)
+    d = normalize_dim(dim, x.ndim, "narrow")
+    size = x.shape[d]
+    start = int(start)
+    if not -size <= start <= size:
+        raise IndexError(f"narrow: start ({start}) out of range for dimension {d} of size {size}")
+    if start < 0:
+        start += size
+    if length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    from deepnum.ops.index import GetItem
+
+    return GetItem.apply(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+def _triangle(name, keep):
+    def op(input, diagonal: int = 0) -> Tensor:
+        from deepnum.ops.elementwise import Where
+
+        x = as_tensor_arg(input)
+        if x.ndim < 2:
+            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
+        rows, cols = x.shape[-2:]
+        mask = keep(np.arange(rows)[:, None] + diagonal, np.arange(cols)[None, :])
+        # a select, not a product with the mask: -inf above the diagonal must become 0, not nan
+        return Where.apply(mask, x, np.zeros((), dtype=x.dtype))
+
+    op.__name__ = name
+    op.__doc__ = f"``{name}``: elements on and {'below' if name == 'tril' else 'above'} the ``diagonal``-th diagonal; zeros elsewhere."
+    return op
+
+
+tril = _triangle("tril", np.greater_equal)
+triu = _triangle("triu", np.less_equal)
+
+
 def _T(self) -> Tensor:
     return permute(self, tuple(reversed(range(self.ndim))))
 
@@ -156,7 +247,8 @@ def _T(self) -> Tensor:
 TENSOR_METHODS = {
     "reshape": reshape, "view": view, "permute": permute, "transpose": transpose,
     "swapaxes": swapaxes, "swapdims": swapaxes, "t": t, "expand": expand, "squeeze": squeeze,
-    "unsqueeze": unsqueeze, "flatten": flatten,
+    "unsqueeze": unsqueeze, "flatten": flatten, "flip": flip, "roll": roll, "narrow": narrow,
+    "tril": tril, "triu": triu,
     "T": property(_T), "mT": property(lambda self: transpose(self, -2, -1)),
     "view_as": lambda self, other: reshape(self, other.shape),
     "reshape_as": lambda self, other: reshape(self, other.shape),

@@ -1,0 +1,362 @@
+"""N-d convolution as one matrix product: im2col windows times the filter bank.
+
+A convolution layer computes, for each output position p and filter o (001 eq. 31, in the
+cross-correlation form every framework uses, 003 §3.2)::
+
+    y[n, o, p] = b[o] + Σ_{c, t} w[o, c, t] · x[n, c, s·p + d·t − pad]
+
+Gathering the receptive fields into a matrix (im2col: a strided *view* of the padded input,
+copied once into a contiguous ``(C·K, N·P)`` block) turns the whole layer into one BLAS GEMM
+``W (O, C·K) @ cols (C·K, N·P)``. The three bilinear maps of a convolution layer are
+
+* ``conv(x, w)``                  the forward pass,
+* ``conv_transpose(g, w)``        its adjoint in ``x`` (input gradient, transposed convolution),
+* ``conv_weight(x, g)``           its adjoint in ``w`` (weight gradient),
+
+and the derivative of each is made of the other two, so the three ``Function`` classes below
+are closed under differentiation: backward passes stay differentiable (create_graph works)
+while the ordinary backward reuses the forward's im2col block and runs on plain arrays.
+The input gradient scatters the columns back with a loop over the kernel offsets (``k_h·k_w``
+strided additions, never a loop over pixels).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from deepnum.autograd.function import Function
+
+__all__: list[str] = []
+
+
+def out_size(length: int, k: int, s: int, d: int, lo: int, hi: int) -> int:
+    """Number of window positions along one axis: ⌊(L + lo + hi − d(k−1) − 1)/s⌋ + 1."""
+    return (length + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+def pad_zeros(x: np.ndarray, pads) -> np.ndarray:
+    """``x`` with ``pads[i] = (lo, hi)`` zeros around spatial axis i (axes 2, 3, ...)."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+    out = np.zeros(shape, dtype=x.dtype)
+    out[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads))] = x
+    return out
+
+
+def crop(x: np.ndarray, pads, sizes) -> np.ndarray:
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return x[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(sizes, pads))]
+
+
+def _is_wide(nd, stride) -> bool:
+    """Use the row-pitch layout: 2-d, stride 1 (the common case; see ``_wide_cols``)."""
+    return nd == 2 and stride == (1, 1)
+
+
+def im2col(xp: np.ndarray, kernel, stride, dilation, out, groups: int) -> np.ndarray:
+    """Receptive fields of the padded input ``xp (N, C, *S)`` as a ``(G, C/G·K, N·P)`` block.
+
+    The strided view has the layout ``(C, *kernel, N, *out)`` so that the copy runs along the
+    output rows and the GEMM result comes out channel-major.
+    """
+    n, c = xp.shape[:2]
+    st = xp.strides
+    nd = len(kernel)
+    shape = (c, *kernel, n, *out)
+    strides = (st[1], *(st[2 + i] * dilation[i] for i in range(nd)), st[0],
+               *(st[2 + i] * stride[i] for i in range(nd)))
+    view = as_strided(xp, shape, strides, writeable=False)
+    return view.reshape(groups, c // groups * math.prod(kernel), n * math.prod(out))
+
+
+def _wide_cols(xp: np.ndarray, kernel, dilation, groups: int) -> np.ndarray:
+    """im2col for 2-d stride 1 with rows at the input's pitch: ``(G, C/G·K, N·oh·W)``.
+
+    Output position (a, b) is computed for every b < W (not only b < ow), so the window of a
+    kernel offset (i, j) is one contiguous run ``x_flat[i·d·W + j·d :][: oh·W]``: the copy
+    moves long contiguous runs instead of ``ow``-long pieces. Columns b ≥ ow are discarded in
+    the forward pass and receive zero gradient in the backward pass.
+    """
+    n, c, h, w = xp.shape
+    kh, kw = kernel
+    oh = h - dilation[0] * (kh - 1)
+    tail = dilation[1] * (kw - 1)
+    buf = np.empty(xp.size + tail, dtype=xp.dtype)
+    buf[: xp.size] = xp.reshape(-1)
+    buf[xp.size:] = 0
+    it = buf.itemsize
+    view = as_strided(buf, (c, kh, kw, n, oh * w),
+                      (h * w * it, dilation[0] * w * it, dilation[1] * it, c * h * w * it, it),
+                      writeable=False)
+    return view.reshape(groups, c // groups * kh * kw, n * oh * w)
+
+
+def _wide_col2im(cols: np.ndarray, padded_shape, kernel, dilation) -> np.ndarray:
+    """Adjoint of ``_wide_cols``: contiguous-run additions, one per kernel offset."""
+    n, c, h, w = padded_shape
+    kh, kw = kernel
+    oh = h - dilation[0] * (kh - 1)
+    size = n * c * h * w
+    buf = np.zeros(size + dilation[1] * (kw - 1), dtype=cols.dtype)
+    blocks = cols.reshape(c, kh, kw, n, oh * w)
+    it = buf.itemsize
+    for i in range(kh):
+        for j in range(kw):
+            start = i * dilation[0] * w + j * dilation[1]
+            target = as_strided(buf[start:], (c, n, oh * w), (h * w * it, c * h * w * it, it))
+            target += blocks[:, i, j]
+    return buf[:size].reshape(padded_shape)
+
+
+def col2im(cols: np.ndarray, padded_shape, kernel, stride, dilation, out) -> np.ndarray:
+    """Adjoint of ``im2col``: add every column back onto the window it came from."""
+    n, c = padded_shape[:2]
+    gx = np.zeros((c, n, *padded_shape[2:]), dtype=cols.dtype)
+    blocks = cols.reshape(c, *kernel, n, *out)
+    for offset in np.ndindex(*kernel):
+        window = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                       for t, d, s, o in zip(offset, dilation, stride, out))
+        gx[(slice(None), slice(None)) + window] += blocks[(slice(None),) + offset]
+    return gx.swapaxes(0, 1)
+
+
+def _channel_major(g: np.ndarray, groups: int, pitch=None) -> np.ndarray:
+    """``(N, O, *P)`` → ``(G, O/G, N·P)``, the layout the GEMMs want.
+
+    With ``pitch`` (the wide layout of ``_wide_cols``), rows are zero-extended to that width.
+    """
+    n, o = g.shape[:2]
+    if pitch is not None:
+        oh, ow = g.shape[2:]
+        wide = np.zeros((o, n, oh, pitch), dtype=g.dtype)
+        wide[..., :ow] = g.swapaxes(0, 1)
+        return wide.reshape(groups, o // groups, -1)
+    p = g[0, 0].size
+    return g.reshape(n, groups, o // groups, p).transpose(1, 2, 0, 3).reshape(groups, o // groups, n * p)
+
+
+def conv_forward(x, w, stride, pads, dilation, groups):
+    """``conv(x, w)`` without bias: the output ``(N, O, *out)``, the im2col block, its pitch."""
+    kernel = w.shape[2:]
+    out = tuple(out_size(n, k, s, d, lo, hi) for n, k, s, d, (lo, hi)
+                in zip(x.shape[2:], kernel, stride, dilation, pads))
+    xp = pad_zeros(x, pads)
+    o = w.shape[0]
+    if _is_wide(len(kernel), stride):
+        cols = _wide_cols(xp, kernel, dilation, groups)
+        y = np.matmul(w.reshape(groups, o // groups, -1), cols)  # one GEMM per group
+        pitch = xp.shape[-1]
+        y = y.reshape(o, x.shape[0], out[0], pitch)[..., : out[1]].swapaxes(0, 1)
+        return y, cols, pitch
+    cols = im2col(xp, kernel, stride, dilation, out, groups)
+    y = np.matmul(w.reshape(groups, o // groups, -1), cols)
+    return y.reshape(o, x.shape[0], *out).swapaxes(0, 1), cols, None
+
+
+def conv_input_grad(g, w, in_sizes, stride, pads, dilation, groups):
+    """``conv_transpose(g, w)``: the adjoint of ``conv(·, w)`` onto an input of ``in_sizes``."""
+    o = w.shape[0]
+    kernel = w.shape[2:]
+    padded = (g.shape[0], w.shape[1] * groups) + tuple(n + lo + hi for n, (lo, hi) in zip(in_sizes, pads))
+    wide = _is_wide(len(kernel), stride) and all(
+        o == n - d * (k - 1) for o, n, d, k in zip(g.shape[2:], padded[2:], dilation, kernel))
+    wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
+    if wide:
+        cols = np.matmul(wt, _channel_major(g, groups, padded[-1]))
+        gx = _wide_col2im(cols, padded, kernel, dilation)
+    else:
+        cols = np.matmul(wt, _channel_major(g, groups))
+        gx = col2im(cols, padded, kernel, stride, dilation, g.shape[2:])
+    return crop(gx, pads, in_sizes)
+
+
+def conv_weight_grad(g, cols, w_shape, groups, pitch=None):
+    """``conv_weight(x, g)`` from the im2col block of x: Σ_{n,p} g[n,o,p] · cols[c·t, n·p]."""
+    return np.matmul(_channel_major(g, groups, pitch), cols.transpose(0, 2, 1)).reshape(w_shape)
+
+
+def _bias_grad(g):
+    return g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+
+
+class ConvNd(Function):
+    """``y = conv(x, w) + b`` for 1-, 2- and 3-d inputs (fused: the im2col block is reused)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, pads, dilation, groups):
+        y, cols, pitch = conv_forward(x, w, stride, pads, dilation, groups)
+        out = np.empty(y.shape, dtype=y.dtype)
+        if b is None:
+            np.copyto(out, y)
+        else:
+            np.add(y, b.reshape((-1,) + (1,) * (y.ndim - 2)), out=out)
+        ctx.conf = (stride, pads, dilation, groups)
+        ctx.pitch = pitch
+        ctx.save_for_backward(x, w, cols)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, cols = ctx.saved_tensors
+        stride, pads, dilation, groups = ctx.conf
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        gx = gw = gb = None
+        if ctx.graph_mode:
+            if need_x:
+                gx = ConvTransposeNd.apply(g, w, None, stride, pads, dilation, groups, x.shape[2:])
+            if need_w:
+                gw = ConvWeight.apply(x, g, w.shape[2:], stride, pads, dilation, groups)
+        else:
+            if need_x:
+                gx = conv_input_grad(g, w, x.shape[2:], stride, pads, dilation, groups)
+            if need_w:
+                gw = conv_weight_grad(g, cols, w.shape, groups, ctx.pitch)
+        if need_b:
+            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+        return gx, gw, gb, None, None, None, None
+
+
+class ConvTransposeNd(Function):
+    """``y = conv_transpose(g, w) + b``: the adjoint of ``conv(·, w)``, sized ``in_sizes``."""
+
+    @staticmethod
+    def forward(ctx, g, w, b, stride, pads, dilation, groups, in_sizes):
+        y = conv_input_grad(g, w, tuple(in_sizes), stride, pads, dilation, groups)
+        y = y + b.reshape((-1,) + (1,) * (y.ndim - 2)) if b is not None else np.ascontiguousarray(y)
+        ctx.conf = (stride, pads, dilation, groups)
+        ctx.save_for_backward(g, w)
+        return y
+
+    @staticmethod
+    def backward(ctx, h):
+        g, w = ctx.saved_tensors
+        stride, pads, dilation, groups = ctx.conf
+        need_g, need_w, need_b = ctx.needs_input_grad[:3]
+        gg = gw = gb = None
+        if ctx.graph_mode:
+            if need_g:
+                gg = ConvNd.apply(h, w, None, stride, pads, dilation, groups)
+            if need_w:
+                gw = ConvWeight.apply(h, g, w.shape[2:], stride, pads, dilation, groups)
+        else:
+            y, cols, pitch = conv_forward(h, w, stride, pads, dilation, groups)
+            gg = np.ascontiguousarray(y) if need_g else None
+            gw = conv_weight_grad(g, cols, w.shape, groups, pitch) if need_w else None
+        if need_b:
+            gb = _bias_grad(h)
+        return gg, gw, gb, None, None, None, None, None
+
+
+class ConvWeight(Function):
+    """``conv_weight(x, g)``: the adjoint of ``conv(x, ·)`` (gradient of the filters)."""
+
+    @staticmethod
+    def forward(ctx, x, g, kernel, stride, pads, dilation, groups):
+        xp = pad_zeros(x, pads)
+        if _is_wide(len(kernel), stride):
+            cols, pitch = _wide_cols(xp, kernel, dilation, groups), xp.shape[-1]
+        else:
+            cols, pitch = im2col(xp, kernel, stride, dilation, g.shape[2:], groups), None
+        ctx.conf = (stride, pads, dilation, groups)
+        ctx.save_for_backward(x, g)
+        w_shape = (g.shape[1], x.shape[1] // groups, *kernel)
+        return conv_weight_grad(g, cols, w_shape, groups, pitch)
+
+    @staticmethod
+    def backward(ctx, h):
+        x, g = ctx.saved_tensors
+        stride, pads, dilation, groups = ctx.conf
+        need_x, need_g = ctx.needs_input_grad[:2]
+        if ctx.graph_mode:
+            gx = ConvTransposeNd.apply(g, h, None, stride, pads, dilation, groups, x.shape[2:]) if need_x else None
+            gg = ConvNd.apply(x, h, None, stride, pads, dilation, groups) if need_g else None
+        else:
+            gx = conv_input_grad(g, h, x.shape[2:], stride, pads, dilation, groups) if need_x else None
+            gg = np.ascontiguousarray(conv_forward(x, h, stride, pads, dilation, groups)[0]) if need_g else None
+        return gx, gg, None, None, None, None, None
+
+
+class Unfold(Function):
+    """Sliding local blocks ``(N, C, *S)`` → ``(N, C·K, L)`` (``F.unfold``); adjoint of ``Fold``."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, pads, dilation):
+        out = tuple(out_size(n, k, s, d, lo, hi) for n, k, s, d, (lo, hi)
+                    in zip(x.shape[2:], kernel, stride, dilation, pads))
+        cols = im2col(pad_zeros(x, pads), kernel, stride, dilation, out, 1)
+        ctx.conf = (kernel, stride, pads, dilation, x.shape[2:])
+        n, ck = x.shape[0], cols.shape[1]
+        return np.ascontiguousarray(cols.reshape(ck, n, -1).swapaxes(0, 1))
+
+    @staticmethod
+    def backward(ctx, g):
+        kernel, stride, pads, dilation, sizes = ctx.conf
+        return Fold.apply(g, sizes, kernel, stride, pads, dilation), None, None, None, None
+
+
+class Fold(Function):
+    """Sum sliding blocks ``(N, C·K, L)`` back into ``(N, C, *S)`` (``F.fold``); adjoint of ``Unfold``."""
+
+    @staticmethod
+    def forward(ctx, cols, sizes, kernel, stride, pads, dilation):
+        out = tuple(out_size(n, k, s, d, lo, hi) for n, k, s, d, (lo, hi)
+                    in zip(sizes, kernel, stride, dilation, pads))
+        n, ck, _ = cols.shape
+        c = ck // math.prod(kernel)
+        block = cols.swapaxes(0, 1).reshape(1, ck, -1)
+        padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
+        ctx.conf = (kernel, stride, pads, dilation)
+        return np.ascontiguousarray(crop(col2im(block, padded, kernel, stride, dilation, out), pads, sizes))
+
+    @staticmethod
+    def backward(ctx, g):
+        kernel, stride, pads, dilation = ctx.conf
+        return Unfold.apply(g, kernel, stride, pads, dilation), None, None, None, None, None
+
+
+_NP_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def _pad_matrix(length: int, lo: int, hi: int, mode: str, dtype) -> np.ndarray:
+    """0/1 matrix ``M (L, L+lo+hi)`` with ``pad(x) = x @ M`` along one axis."""
+    src = np.pad(np.arange(length), (lo, hi), mode=_NP_PAD_MODES[mode])
+    m = np.zeros((length, src.size), dtype=dtype)
+    m[src, np.arange(src.size)] = 1
+    return m
+
+
+class PadNd(Function):
+    """Pad the trailing axes: ``pads[i] = (lo, hi)`` for axis ``−len(pads) + i``.
+
+    Modes as ``F.pad``: constant (``value``), reflect (mirror without the edge), replicate
+    (repeat the edge, 003 §3.2, 004 Ex. 6.20), circular (wrap around).
+    """
+
+    @staticmethod
+    def forward(ctx, x, pads, mode, value):
+        lead = [(0, 0)] * (x.ndim - len(pads))
+        if mode == "constant":
+            out = np.pad(x, lead + list(pads), mode="constant", constant_values=value)
+        else:
+            out = np.pad(x, lead + list(pads), mode=_NP_PAD_MODES[mode])
+        ctx.conf = (pads, mode, x.shape)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        pads, mode, shape = ctx.conf
+        first = len(shape) - len(pads)
+        if mode == "constant":
+            index = (Ellipsis,) + tuple(slice(lo, lo + n) for (lo, _), n in zip(pads, shape[first:]))
+            return g[index], None, None, None
+        # the adjoint of a gather along each axis: a product with the transposed 0/1 matrix
+        for i, (lo, hi) in enumerate(pads):
+            axis = first + i
+            m = _pad_matrix(shape[axis], lo, hi, mode, ctx.out_meta[0][1])
+            g = (g.swapaxes(axis, -1) @ m.T).swapaxes(axis, -1)
+        return g, None, None, None

@@ -1,0 +1,199 @@
+"""Pooling: max and average over sliding windows, adaptive max (003 §3.1; 002).
+
+Every window is a strided slice of the padded input per kernel offset, so a pooling pass is
+``k_h·k_w`` vectorised operations on output-sized arrays: for the common 2×2 stride-2 max
+pool (002) that is four comparisons of quarter-size views, with no copy of the input.
+The backward pass routes each output gradient to the first maximum of its window (PyTorch's
+tie rule) or spreads it evenly over the window for the average.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.autograd.function import Function
+
+__all__: list[str] = []
+
+
+def pool_geometry(sizes, kernel, stride, padding, dilation, ceil_mode):
+    """Output sizes and the extra right padding ``ceil_mode`` needs, per spatial axis.
+
+    ``out = ⌊(L + 2p − d(k−1) − 1)/s⌋ + 1`` (⌈·⌉ with ceil_mode, but the last window must
+    start inside the input or the left padding, as in PyTorch).
+    """
+    outs, extra = [], []
+    for n, k, s, p, d in zip(sizes, kernel, stride, padding, dilation):
+        span = n + 2 * p - d * (k - 1) - 1
+        o = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (o - 1) * s >= n + p:
+            o -= 1
+        outs.append(o)
+        extra.append(max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p)))
+    return tuple(outs), tuple(extra)
+
+
+def _pad(x, padding, extra, value):
+    if not any(padding) and not any(extra):
+        return x
+    shape = x.shape[:2] + tuple(n + 2 * p + e for n, p, e in zip(x.shape[2:], padding, extra))
+    out = np.full(shape, value, dtype=x.dtype)
+    out[(Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(x.shape[2:], padding))] = x
+    return out
+
+
+def _window(offset, stride, dilation, outs):
+    """Slice picking, for every output position, the element at kernel ``offset``."""
+    return (Ellipsis,) + tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                               for t, s, d, o in zip(offset, stride, dilation, outs))
+
+
+class MaxPoolNd(Function):
+    """``y[p] = max_{t} x[s·p + d·t − pad]``; also returns the argmax offset within each window."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
+        outs, extra = pool_geometry(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
+        xp = _pad(x, padding, extra, -np.inf)
+        offsets = list(np.ndindex(*kernel))
+        y = xp[_window(offsets[0], stride, dilation, outs)].copy()
+        arg = np.zeros(y.shape, dtype=np.int64)
+        for j, offset in enumerate(offsets[1:], 1):
+            v = xp[_window(offset, stride, dilation, outs)]
+            better = v > y  # strict: the first maximum wins ties, as in PyTorch
+            np.copyto(y, v, where=better)
+            arg[better] = j
+        ctx.conf = (kernel, stride, padding, dilation, outs, extra, x.shape)
+        ctx.arg = arg
+        return y, arg
+
+    @staticmethod
+    def backward(ctx, g, _g_arg):
+        if ctx.graph_mode:
+            raise RuntimeError("max_pool: second derivatives (create_graph=True) are not supported")
+        kernel, stride, padding, dilation, outs, extra, shape = ctx.conf
+        arg = ctx.arg
+        padded = shape[:2] + tuple(n + 2 * p + e for n, p, e in zip(shape[2:], padding, extra))
+        gx = np.zeros(padded, dtype=g.dtype)
+        zero = np.zeros((), dtype=g.dtype)
+        for j, offset in enumerate(np.ndindex(*kernel)):
+            gx[_window(offset, stride, dilation, outs)] += np.where(arg == j, g, zero)
+        gx = gx[(Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(shape[2:], padding))]
+        return gx, None, None, None, None, None
+
+
+def flat_indices(arg, kernel, stride, padding, dilation, sizes):
+    """Window-offset argmax → index into each flattened input plane (``return_indices``)."""
+    nd = len(kernel)
+    offsets = np.unravel_index(arg, kernel)
+    flat = np.zeros(arg.shape, dtype=np.int64)
+    for i in range(nd):
+        pos = np.arange(arg.shape[2 + i]) * stride[i] - padding[i]
+        pos = pos.reshape((-1,) + (1,) * (nd - 1 - i))
+        flat = flat * sizes[i] + pos + offsets[i] * dilation[i]
+    return flat
+
+
+def avg_divisor(sizes, kernel, stride, padding, outs, count_include_pad, dtype):
+    """Per-window divisor, the outer product of per-axis counts (PyTorch's convention).
+
+    With ``count_include_pad`` windows count the zero padding but not the ceil_mode overhang.
+    """
+    div = np.ones((), dtype=dtype)
+    for i, (n, k, s, p, o) in enumerate(zip(sizes, kernel, stride, padding, outs)):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, n)
+        div = np.multiply.outer(div, (end - start).astype(dtype))
+    return div
+
+
+def avg_pool_geometry(sizes, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override, dtype):
+    """Output sizes, ceil_mode overhang and the reciprocal divisor of every window."""
+    ones = (1,) * len(kernel)
+    outs, extra = pool_geometry(sizes, kernel, stride, padding, ones, ceil_mode)
+    if divisor_override:
+        inv = np.asarray(1.0 / divisor_override, dtype=dtype)
+    else:
+        inv = 1 / avg_divisor(sizes, kernel, stride, padding, outs, count_include_pad, dtype)
+    return outs, extra, inv
+
+
+class AvgPoolNd(Function):
+    """``y[p] = (1/|window|) Σ_t x[s·p + t − pad]`` (003 §3.1); ``inv`` holds the 1/|window|."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, outs, extra, inv):
+        ones = (1,) * len(kernel)
+        xp = _pad(x, padding, extra, 0)
+        offsets = list(np.ndindex(*kernel))
+        y = xp[_window(offsets[0], stride, ones, outs)].copy()
+        for offset in offsets[1:]:
+            y += xp[_window(offset, stride, ones, outs)]
+        y *= inv
+        ctx.conf = (kernel, stride, padding, outs, extra, inv, x.shape)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        kernel, stride, padding, outs, extra, inv, shape = ctx.conf
+        return (AvgPoolBackward.apply(g, kernel, stride, padding, outs, extra, inv, shape),) + (None,) * 6
+
+
+class AvgPoolBackward(Function):
+    """Adjoint of the average pool: spread each output gradient evenly over its window."""
+
+    @staticmethod
+    def forward(ctx, g, kernel, stride, padding, outs, extra, inv, shape):
+        ones = (1,) * len(kernel)
+        padded = shape[:2] + tuple(n + 2 * p + e for n, p, e in zip(shape[2:], padding, extra))
+        gx = np.zeros(padded, dtype=g.dtype)
+        share = g * inv
+        for offset in np.ndindex(*kernel):
+            gx[_window(offset, stride, ones, outs)] += share
+        ctx.conf = (kernel, stride, padding, outs, extra, inv)
+        return gx[(Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(shape[2:], padding))]
+
+    @staticmethod
+    def backward(ctx, h):
+        kernel, stride, padding, outs, extra, inv = ctx.conf
+        return (AvgPoolNd.apply(h, kernel, stride, padding, outs, extra, inv),) + (None,) * 7
+
+
+def adaptive_bounds(n: int, o: int):
+    """Window i covers ``[⌊i·n/o⌋, ⌈(i+1)·n/o⌉)`` (PyTorch's adaptive pooling)."""
+    i = np.arange(o)
+    return (i * n) // o, -((-(i + 1) * n) // o)
+
+
+class AdaptiveMaxPool2d(Function):
+    """Max over the adaptive windows of ``adaptive_bounds``; returns values and flat indices."""
+
+    @staticmethod
+    def forward(ctx, x, out_size):
+        n, c, h, w = x.shape
+        idx = []
+        for length, o in zip((h, w), out_size):
+            start, end = adaptive_bounds(length, o)
+            span = int((end - start).max())
+            # pad short windows by repeating their last element: the max (and first argmax) stay
+            idx.append(np.minimum(start[:, None] + np.arange(span), end[:, None] - 1))
+        ih, iw = idx
+        flat = (ih[:, None, :, None] * w + iw[None, :, None, :]).reshape(out_size[0], out_size[1], -1)
+        vals = x.reshape(n, c, h * w)[:, :, flat]
+        arg = vals.argmax(axis=-1)
+        y = np.take_along_axis(vals, arg[..., None], axis=-1)[..., 0]
+        index = np.take_along_axis(np.broadcast_to(flat, vals.shape), arg[..., None], axis=-1)[..., 0]
+        ctx.index = index
+        ctx.shape = x.shape
+        return y, index
+
+    @staticmethod
+    def backward(ctx, g, _g_index):
+        if ctx.graph_mode:
+            raise RuntimeError("adaptive_max_pool2d: second derivatives are not supported")
+        n, c, h, w = ctx.shape
+        rows = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+        gx = np.bincount((ctx.index + rows).ravel(), weights=g.ravel(), minlength=n * c * h * w)
+        return gx.astype(g.dtype, copy=False).reshape(ctx.shape), None
