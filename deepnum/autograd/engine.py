@@ -21,8 +21,8 @@ from deepnum.autograd.grad_mode import set_grad_enabled
 from deepnum.tensor import Tensor
 
 
-def _graph_order(root_nodes):
-    """Number of gradient contributions each reachable node will receive."""
+def _graph_order(root_nodes, needed=None):
+    """Number of gradient contributions each reachable node (in ``needed``) will receive."""
     pending = {}
     seen = set(root_nodes)
     stack = list(root_nodes)
@@ -32,13 +32,47 @@ def _graph_order(root_nodes):
             if edge is None:
                 continue
             parent = edge[0]
-            if isinstance(parent, Tensor):
+            if isinstance(parent, Tensor) or needed is not None and parent not in needed:
                 continue
             pending[parent] = pending.get(parent, 0) + 1
             if parent not in seen:
                 seen.add(parent)
                 stack.append(parent)
     return pending
+
+
+def _needed_nodes(root_nodes, leaf_ids, target_nodes) -> tuple:
+    """For autograd.grad: which nodes receive gradients and which must run their backward.
+
+    A node runs when one of its parents leads to a requested input (a requested leaf, or a
+    node that is needed); it is needed when it runs or one of its outputs is requested.
+    Everything else is neither computed nor freed, as in PyTorch. Found by an iterative
+    post-order walk, parents before children.
+    """
+    needed, run, done = set(), set(), set()
+    stack = [(n, False) for n in root_nodes]
+    while stack:
+        node, expanded = stack.pop()
+        if node in done:
+            continue
+        if not expanded:
+            stack.append((node, True))
+            for edge in node.edges:
+                if edge is not None and not isinstance(edge[0], Tensor) and edge[0] not in done:
+                    stack.append((edge[0], False))
+            continue
+        done.add(node)
+        for edge in node.edges:
+            if edge is None:
+                continue
+            parent = edge[0]
+            leads = id(parent) in leaf_ids if isinstance(parent, Tensor) else parent in needed
+            if leads:
+                run.add(node)
+                break
+        if node in run or node in target_nodes:
+            needed.add(node)
+    return needed, run
 
 
 def _add(a, b):
@@ -129,9 +163,15 @@ def run_backward(
         slot = buffers[node]
         slot[t.output_nr] = _add(slot[t.output_nr], g)
 
-    pending = _graph_order(root_nodes)
+    needed = run = None
+    if inputs is not None:
+        targets = {node for node, _ in capture_node}
+        needed, run = _needed_nodes(root_nodes, capture_leaf, targets)
+        root_nodes = [n for n in root_nodes if n in needed]
+    pending = _graph_order(root_nodes, needed)
     ready = [n for n in root_nodes if pending.get(n, 0) == 0]
-    with set_grad_enabled(create_graph):
+    # NaN and Inf propagate silently, as in PyTorch; anomaly mode is the way to catch them
+    with set_grad_enabled(create_graph), np.errstate(all="ignore"):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
@@ -143,6 +183,8 @@ def run_backward(
                 if g is not None and (node, nr) in capture_node:
                     for i in capture_node[(node, nr)]:
                         captured[i] = _add(captured[i], g)
+            if run is not None and node not in run:
+                continue  # a requested non-leaf input: its own inputs are not wanted
             if all(g is None for g in grads):
                 in_grads = (None,) * len(node.edges)
             else:
@@ -179,6 +221,8 @@ def run_backward(
                 if isinstance(parent, Tensor):
                     if g is not None:
                         deliver_to_leaf(parent, g)
+                    continue
+                if needed is not None and parent not in needed:
                     continue
                 slot = buffers.get(parent)
                 if slot is None:

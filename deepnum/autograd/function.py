@@ -124,7 +124,12 @@ class Function:
                 arrays[i] = a.array
                 if a.requires_grad:
                     record = True
-        out = cls.forward(ctx, *arrays)
+        if _AnomalyMode.enabled:
+            # the anomaly check below reports NaN/Inf with the op's name; no NumPy warning first
+            with np.errstate(all="ignore"):
+                out = cls.forward(ctx, *arrays)
+        else:
+            out = cls.forward(ctx, *arrays)
         if not has_tensor:
             return out
         record = record and _GradMode.enabled
