@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnum.autograd.anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from deepnum.autograd.anomaly import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from deepnum.autograd.engine import run_backward
 from deepnum.autograd.function import Function
 from deepnum.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -24,7 +29,7 @@ from deepnum.tensor import Tensor
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "inference_mode", "detect_anomaly", "set_detect_anomaly",
-    "is_anomaly_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional",
+    "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "gradcheck", "gradgradcheck", "GradcheckError", "functional",
 ]
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnum.autograd.anomaly import _AnomalyMode, check_backward
+from deepnum.autograd.anomaly import _AnomalyMode, check_backward, note_backward_error
 from deepnum.autograd.grad_mode import set_grad_enabled
 from deepnum.tensor import Tensor
 
@@ -195,6 +195,10 @@ def run_backward(
                 node.graph_mode = create_graph
                 try:
                     in_grads = node.backward(node, *grads)
+                except Exception as error:
+                    if _AnomalyMode.enabled:
+                        note_backward_error(error, node.name, node.site)
+                    raise
                 finally:
                     node.graph_mode = False
                 if not isinstance(in_grads, tuple):

@@ -405,6 +405,42 @@ def test_without_anomaly_mode_nan_passes_silently_as_in_torch():
     assert not deepnum.autograd.is_anomaly_enabled()
 
 
+class Failing(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise ValueError("broken backward")
+
+
+def test_anomaly_mode_notes_where_a_failing_backward_op_was_created():
+    x = deepnum.tensor([1.0], requires_grad=True)
+    with deepnum.autograd.detect_anomaly():
+        y = Failing.apply(x).sum()
+        with pytest.raises(ValueError, match="broken backward") as info:
+            y.backward()
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert "FailingBackward" in notes and "test_engine.py" in notes
+
+
+def test_detect_anomaly_check_nan_false_and_decorator():
+    x = deepnum.tensor([-1.0], requires_grad=True)
+    with deepnum.autograd.detect_anomaly(check_nan=False):
+        assert deepnum.autograd.is_anomaly_enabled()
+        assert np.isnan(x.log().detach().numpy()).all()
+
+    @deepnum.autograd.detect_anomaly()
+    def bad(t):
+        return t.log()
+
+    with pytest.raises(RuntimeError, match="'Log' produced nan"):
+        bad(x)
+    assert not deepnum.autograd.is_anomaly_enabled()
+    assert deepnum.autograd.is_anomaly_check_nan_enabled()
+
+
 def test_set_detect_anomaly_as_context_and_call():
     with deepnum.autograd.set_detect_anomaly(True):
         assert deepnum.autograd.is_anomaly_enabled()
