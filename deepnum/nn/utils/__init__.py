@@ -1,2 +1,5 @@
 """Utilities for modules: gradient clipping, parameter vectors, padded/packed sequences."""
+
+from deepnum.nn.utils.clip_grad import clip_grad_norm_, clip_grad_value_, get_total_norm  # noqa: F401
+from deepnum.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
 from deepnum.nn.utils import rnn  # noqa: F401
