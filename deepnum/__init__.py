@@ -37,5 +37,6 @@ from deepnum.ops import *  # noqa: F401,F403 - the op functions: deepnum.exp, de
 from deepnum.ops.creation import Generator, default_generator
 from deepnum.device import device
 from deepnum import nn
+from deepnum import optim
 
 __version__ = "0.1.0"

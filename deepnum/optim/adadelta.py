@@ -1,0 +1,82 @@
+"""Adadelta: steps whose units match the parameters', from two running averages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.optim.optimizer import (
+    Optimizer, _check_lr, _check_nonneg, _grad_array, _state_tensor, _step_tensor,
+)
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    r"""Adadelta: ``Δ = sqrt(u + ε)/sqrt(v + ε)·g``, ``θ ← θ − lr·Δ``.
+
+    ``v ← ρv + (1−ρ)g²`` is the running average of squared gradients (as in RMSprop,
+    000 eq. 21) and ``u ← ρu + (1−ρ)Δ²`` that of squared updates, so the ratio of their
+    roots carries the units of θ and no learning rate is needed (``lr=1`` by default).
+
+    Args:
+        params: parameters or parameter groups to optimise.
+        lr: coefficient scaling Δ before it is applied (default 1.0).
+        rho: decay rate ρ of both running averages (default 0.9).
+        eps: ε inside both square roots (default 1e-6).
+        weight_decay: L2 penalty λ added to the gradient as ``λθ`` (default 0).
+        maximize: ascend the objective instead of descending it (default False).
+
+    Examples:
+        >>> import deepnum
+        >>> w = deepnum.nn.Parameter(deepnum.tensor([1.0]))
+        >>> opt = deepnum.optim.Adadelta([w])
+        >>> (w * w).sum().backward(); opt.step()
+        >>> w.item() < 1.0
+        True
+
+    References:
+        M. D. Zeiler, "ADADELTA: An Adaptive Learning Rate Method", 2012, arXiv:1212.5701.
+        000 eq. 20-22 (the running average of squared gradients).
+    """
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *,
+                 maximize=False) -> None:
+        _check_lr(lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        _check_nonneg(eps, "epsilon")
+        _check_nonneg(weight_decay, "weight_decay")
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    def step(self, closure=None):
+        loss = self._evaluate(closure)
+        for group in self.param_groups:
+            lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                theta = p.array
+                g = _grad_array(p, group["maximize"])
+                state = self.state[p]
+                if not state:
+                    state["step"] = _step_tensor()
+                    state["square_avg"] = _state_tensor(np.zeros_like(theta))
+                    state["acc_delta"] = _state_tensor(np.zeros_like(theta))
+                state["step"].array += 1
+                if wd != 0:
+                    g = g + wd * theta  # L2 penalty λθ added to the gradient
+                v, u = state["square_avg"].array, state["acc_delta"].array
+                v *= rho
+                v += (1 - rho) * np.square(g)  # running average of g²
+                std = v + eps
+                np.sqrt(std, out=std)  # RMS of the gradient
+                delta = u + eps
+                np.sqrt(delta, out=delta)  # RMS of past updates
+                delta /= std
+                delta *= g  # Δ = RMS(update)/RMS(g) · g
+                u *= rho
+                u += (1 - rho) * np.square(delta)  # running average of Δ²
+                delta *= lr
+                theta -= delta
+        return loss
