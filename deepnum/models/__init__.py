@@ -1,0 +1,23 @@
+"""Ready-made models, looked up by name in ``zoo`` (used by ``deepnum train --model NAME``).
+
+Every entry of ``zoo`` maps a name to a constructor called with keyword arguments only:
+``zoo[name](input_shape=(1, 28, 28), num_classes=10, dropout=0.0)``; ``input_shape`` is the
+shape of one example (without the batch dimension) and ``num_classes`` the number of outputs
+(1 for regression). Constructors accept and may ignore further keywords of their own.
+
+    >>> from deepnum.models import zoo
+    >>> model = zoo["mlp"](input_shape=(2,), num_classes=2, hidden=(8,))
+    >>> model(deepnum.zeros(5, 2)).shape
+    deepnum.Size([5, 2])
+"""
+
+from __future__ import annotations
+
+from deepnum.models.mlp import MLP, mlp, mlp_mnist
+
+__all__ = ["MLP", "zoo"]
+
+zoo = {
+    "mlp": mlp,
+    "mlp-mnist": mlp_mnist,
+}
