@@ -129,7 +129,7 @@ class Minimum(Function):
         ctx.shapes = (_shape(a), _shape(b))
         return np.minimum(a, b)
 
-    backward = Maximum.backward
+    backward = staticmethod(Maximum.backward)
 
 
 class Where(Function):
@@ -151,10 +151,32 @@ class Where(Function):
         )
 
 
+def _broadcast_error(name, *operands):
+    shapes = [tuple(np.shape(_raw(x))) for x in operands]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return RuntimeError(f"{name}: shapes {' and '.join(map(str, shapes))} do not broadcast "
+                            "(each dimension must match or be 1, aligned from the right)")
+    return None
+
+
+def _apply_broadcasting(fn, name, *args):
+    try:
+        return fn.apply(*args)
+    except ValueError:
+        err = _broadcast_error(name, *args)
+        if err is None:
+            raise
+        raise err from None
+
+
 def _binary(fn):
+    name = fn.__name__.lower()
+
     def op(a, b):
         a, b = binary_operands(a, b)
-        return fn.apply(a, b)
+        return _apply_broadcasting(fn, name, a, b)
 
     op.__name__ = fn.__name__.lower()
     return op
@@ -197,7 +219,7 @@ def div(input, other, *, rounding_mode=None):
         fl = _dtype.get_default_dtype()
         input = cast(input, fl) if isinstance(input, Tensor) else input
         other = cast(other, fl) if isinstance(other, Tensor) else other
-    return Div.apply(input, other)
+    return _apply_broadcasting(Div, "div", input, other)
 
 
 divide = true_divide = div
@@ -206,14 +228,14 @@ divide = true_divide = div
 def pow(input, exponent):
     """``input ** exponent`` element-wise."""
     input, exponent = binary_operands(input, exponent)
-    return Pow.apply(input, exponent)
+    return _apply_broadcasting(Pow, "pow", input, exponent)
 
 
 def where(condition, input, other):
     """``input`` where ``condition`` holds, else ``other``."""
     cond = _raw(as_tensor_arg(condition)).astype(bool, copy=False)
     input, other = binary_operands(input, other)
-    return Where.apply(cond, input, other)
+    return _apply_broadcasting(Where, "where", cond, input, other)
 
 
 # ------------------------------------------------------------------------------ unary
