@@ -8,7 +8,7 @@ of 001 eq. 24/31 by flipping the kernel (001 eq. 26).
 from __future__ import annotations
 
 import deepnum
-from deepnum.ops.conv import ConvNd, ConvTransposeNd, Fold, PadNd, Unfold
+from deepnum.ops.conv import ConvNd, ConvTransposeNd, Fold, Unfold
 from deepnum.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
@@ -187,28 +187,9 @@ def pad(input, pad, mode: str = "constant", value=None):
     """Pad the last ``len(pad)//2`` axes; ``pad = (left_last, right_last, left_prev, ...)``.
 
     Modes: 'constant' (``value``, default 0), 'reflect', 'replicate' (edge values, 003 §3.2,
-    004 Ex. 6.20), 'circular'.
+    004 Ex. 6.20), 'circular'. The same function as ``deepnum.pad``.
     """
-    core = getattr(deepnum, "pad", None)
-    if core is not None and core is not globals()["pad"]:
-        return core(input, pad, mode=mode, value=value)
-    if len(pad) % 2:
-        raise ValueError(f"pad: padding length must be even, got {len(pad)}")
-    if len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: padding {tuple(pad)} pads more dimensions than the input has "
-                         f"(shape {tuple(input.shape)})")
-    if mode not in ("constant", "reflect", "replicate", "circular"):
-        raise NotImplementedError(f"pad: unsupported mode {mode!r}")
-    pairs = tuple((int(pad[i]), int(pad[i + 1])) for i in range(len(pad) - 2, -1, -2))
-    if any(lo < 0 or hi < 0 for lo, hi in pairs):
-        raise NotImplementedError("pad: negative padding is not supported")
-    sizes = input.shape[input.ndim - len(pairs):]
-    if mode == "reflect" and any(lo >= n or hi >= n for (lo, hi), n in zip(pairs, sizes)):
-        raise RuntimeError(f"pad: reflect padding {pad} must be smaller than the input size "
-                           f"{tuple(sizes)}")
-    if mode == "circular" and any(lo > n or hi > n for (lo, hi), n in zip(pairs, sizes)):
-        raise RuntimeError(f"pad: circular padding {pad} must not exceed the input size {tuple(sizes)}")
-    return PadNd.apply(input, pairs, mode, 0 if value is None else value)
+    return deepnum.pad(input, pad, mode=mode, value=value)
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
