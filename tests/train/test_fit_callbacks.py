@@ -190,7 +190,7 @@ def test_gradient_monitor_records_norms_dead_units_and_warns_on_explosion():
     assert all(0 < n < 100 for norms in monitor.history.values() for n in norms)
     assert "layer gradient norms" in monitor.summary()
     model, opt = make_run(dropout=0.0)
-    with pytest.warns(GradientWarning, match=r"gradient norm of layer '1' is .* exploding gradients"):
+    with pytest.warns(GradientWarning, match=r"gradient norm of layer '[135]' is .* exploding gradients"):
         fit(model, opt, nn.CrossEntropyLoss(), train, epochs=1, callbacks=[GradientMonitor(explode_threshold=1e-6)],
             verbose=0)
     with pytest.warns(GradientWarning, match="vanishing gradients"):
