@@ -59,12 +59,11 @@ def max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_
     outs, _ = pool_geometry(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     _check_size(name, input, kernel, padding, dilation, outs)
     y, arg = MaxPoolNd.apply(x, kernel, stride, padding, dilation, ceil_mode)
-    if unbatched:
-        y, arg = y.squeeze(0), arg.squeeze(0)
+    y = y.squeeze(0) if unbatched else y
     if not return_indices:
         return y
     flat = flat_indices(arg.array, kernel, stride, padding, dilation, input.shape[-nd:])
-    return y, deepnum.tensor(flat)
+    return y, deepnum.tensor(flat[0] if unbatched else flat)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):

@@ -84,7 +84,9 @@ class AvgPool1d(_AvgPoolNd):
     _nd = 1
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True) -> None:
-        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        one = (lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,))  # PyTorch stores 1-tuples
+        super().__init__(one(kernel_size), one(stride if stride is not None else kernel_size), one(padding),
+                         ceil_mode, count_include_pad)
 
 
 class AvgPool2d(_AvgPoolNd):
