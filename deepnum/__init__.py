@@ -36,6 +36,8 @@ from deepnum import ops
 from deepnum.ops import *  # noqa: F401,F403 - the op functions: deepnum.exp, deepnum.matmul, ...
 from deepnum.ops.creation import Generator, default_generator
 from deepnum.device import device
+from deepnum import serialization
+from deepnum.io import load, save
 from deepnum import nn
 from deepnum import optim
 
