@@ -359,3 +359,25 @@ def test_forged_header_cannot_reach_foreign_objects(tmp_path):
         tree = {"$": "global", "path": f"{module}.{qualname}", "module": module, "qualname": qualname}
         with pytest.raises(UnpicklingError):
             deepnum.serialization.decode(tree, [])
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda: nn.LSTM(3, 4, num_layers=2, batch_first=True), (2, 5, 3)),
+        (lambda: nn.Conv2d(2, 3, 3, padding=1), (1, 2, 5, 5)),
+        (lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0), (2, 3, 8)),
+        (lambda: nn.BatchNorm1d(4), (6, 4)),
+    ],
+)
+def test_library_modules_round_trip_and_compute_the_same(tmp_path, make, shape):
+    model = make()
+    x = deepnum.randn(*shape)
+    model(x)  # moves BatchNorm's running statistics away from their initial values
+    model.eval()
+    back = _roundtrip(model, tmp_path)
+    out, expected = back(x), model(x)
+    out, expected = (out[0], expected[0]) if isinstance(out, tuple) else (out, expected)
+    assert_close(out, expected)
+    for (name, a), (_, b) in zip(model.state_dict().items(), back.state_dict().items()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
