@@ -32,6 +32,7 @@ class _BatchNorm(Module):
         momentum: weight of the new batch in the running averages; None for a cumulative
             (equal-weight) average over all batches seen.
         affine: learn γ (``weight``, ones) and β (``bias``, zeros).
+        bias: with ``affine``, also learn β (keyword only).
         track_running_stats: keep ``running_mean`` (zeros), ``running_var`` (ones) and
             ``num_batches_tracked``; without them evaluation also uses batch statistics.
         renorm: deepnum's batch renormalization (Ioffe 2017): in training normalise with
@@ -47,8 +48,8 @@ class _BatchNorm(Module):
     _expected_dims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None,
-                 renorm: bool = False, rmax: float = 3.0, dmax: float = 5.0) -> None:
+                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None, *,
+                 bias: bool = True, renorm: bool = False, rmax: float = 3.0, dmax: float = 5.0) -> None:
         super().__init__()
         if renorm and not track_running_stats:
             raise ValueError(f"{type(self).__name__}: renorm=True needs track_running_stats=True")
@@ -60,7 +61,10 @@ class _BatchNorm(Module):
         dt = _dt(dtype)
         if affine:
             self.weight = Parameter(np.empty(num_features, dt))
-            self.bias = Parameter(np.empty(num_features, dt))
+            if bias:
+                self.bias = Parameter(np.empty(num_features, dt))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -82,8 +86,9 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             self.weight.array.fill(1)
+        if self.bias is not None:
             self.bias.array.fill(0)
 
     def _check_input(self, input) -> None:
@@ -114,7 +119,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         s = (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-             f"track_running_stats={self.track_running_stats}")
+             f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
         if self.renorm:
             s += f", renorm=True, rmax={self.rmax}, dmax={self.dmax}"
         return s
@@ -190,7 +195,8 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
@@ -202,7 +208,7 @@ class GroupNorm(Module):
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
-                 device=None, dtype=None) -> None:
+                 device=None, dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
@@ -210,14 +216,18 @@ class GroupNorm(Module):
         dt = _dt(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_channels, dt))
-            self.bias = Parameter(np.zeros(num_channels, dt))
+            if bias:
+                self.bias = Parameter(np.zeros(num_channels, dt))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
     def reset_parameters(self) -> None:
-        if self.affine:
+        if self.weight is not None:
             self.weight.array.fill(1)
+        if self.bias is not None:
             self.bias.array.fill(0)
 
     def forward(self, input):
@@ -229,4 +239,5 @@ class GroupNorm(Module):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
