@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import deepnum
 from deepnum.ops.conv import ConvNd, ConvTransposeNd, Fold, Unfold
+from deepnum.ops.conv_fft import ConvFFT
 from deepnum.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-           "pad", "unfold", "fold"]
+           "pad", "unfold", "fold", "conv1d_fft", "conv2d_fft"]
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 
@@ -217,3 +218,35 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"fold(output_size={size}, kernel_size={kernel}): expected input of shape "
                            f"(N, C·{k_total}, {blocks}), got {tuple(input.shape)}")
     return Fold.apply(input, size, kernel, stride, pads, dilation)
+
+
+def conv_fftnd(input, weight, bias, padding, nd: int):
+    """Shared body of ``conv1d_fft`` / ``conv2d_fft``."""
+    name = f"conv{nd}d_fft"
+    kernel = tuple(weight.shape[2:])
+    pads = conv_pads(padding, kernel, (1,) * nd, (1,) * nd, nd, name)
+    x, unbatched = _batched(input, nd, name, weight.shape[1], 1)
+    _check_dtypes(name, x, weight, bias)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+    if any(p < k for p, k in zip(padded, kernel)):
+        raise RuntimeError(f"{name}(kernel_size={kernel}, padding={padding}): the padded input size "
+                           f"{padded} is smaller than the kernel; input shape {tuple(input.shape)}")
+    y = ConvFFT.apply(x, weight, bias, pads)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv1d_fft(input, weight, bias=None, padding=0):
+    """``conv1d`` (stride 1, groups 1) via the convolution theorem ``F⁻¹(conj(F w)·F x)`` (001 eq. 30).
+
+    Same result as ``conv1d`` up to float rounding; faster for long kernels.
+    """
+    return conv_fftnd(input, weight, bias, padding, 1)
+
+
+def conv2d_fft(input, weight, bias=None, padding=0):
+    """``conv2d`` (stride 1, dilation 1, groups 1) via real 2-d FFTs (001 eq. 29-30; 003 §3.4).
+
+    Cost per output does not grow with the kernel size, so large kernels run faster than
+    the im2col GEMM of ``conv2d``; results agree up to float rounding.
+    """
+    return conv_fftnd(input, weight, bias, padding, 2)
