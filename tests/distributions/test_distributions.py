@@ -129,9 +129,9 @@ def test_independent_diagonal_gaussian_equals_multivariate_with_diagonal_covaria
 
 
 def test_invalid_parameters_raise_clear_errors():
-    with pytest.raises(ValueError, match=r"Expected parameter scale .* GreaterThan\(lower_bound=0.0\).*positive"):
+    with pytest.raises(ValueError, match=r"(?s)Expected parameter scale .* GreaterThan\(lower_bound=0.0\).*positive"):
         D.Normal(0.0, -1.0)
-    with pytest.raises(ValueError, match=r"probs.*\[0, 1\]"):
+    with pytest.raises(ValueError, match=r"(?s)probs.*\[0, 1\]"):
         D.Bernoulli(probs=t([1.5]))
     with pytest.raises(ValueError, match="non-negative"):
         D.Categorical(probs=t([-0.2, 1.2]))
