@@ -56,8 +56,8 @@ def split_arrays(x: np.ndarray, y: np.ndarray, fractions=(0.6, 0.2, 0.2)) -> dic
 
 
 def _synthetic(make, n_default: int, **fixed):
-    def load(n: int | None = None, seed: int = 0, **kwargs) -> dict:
-        x, y = make(n or n_default, generator=Generator().manual_seed(seed), **fixed, **kwargs)
+    def load(n: int | None = None, seed: int = 0, root=None, download: bool = False) -> dict:
+        x, y = make(n or n_default, generator=Generator().manual_seed(seed), **fixed)
         return split_arrays(x.numpy(), y.numpy())
 
     return load

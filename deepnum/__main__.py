@@ -1,0 +1,5 @@
+import sys
+
+from deepnum.cli import main
+
+sys.exit(main())
