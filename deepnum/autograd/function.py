@@ -135,7 +135,12 @@ class Function:
         record = record and _GradMode.enabled
         multi = isinstance(out, tuple)
         outs = out if multi else (out,)
+        raw_outs = outs
         outs = tuple(o if type(o) is np.ndarray else np.asarray(o) for o in outs)
+        if ctx.saved and any(r is not o for r, o in zip(raw_outs, outs)):
+            # a NumPy scalar output (0-d results) saved for backward is still that output
+            as_array = {id(r): o for r, o in zip(raw_outs, outs) if r is not o}
+            ctx.saved = tuple(as_array.get(id(s), s) for s in ctx.saved)
         if _AnomalyMode.enabled:
             ctx.site = creation_site()
             check_forward(cls.__name__, outs, ctx.site)
