@@ -156,6 +156,24 @@ class ModuleList(Module):
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList is a container and has no forward; iterate over it")
 
+    def __repr__(self) -> str:
+        """Runs of identical modules are shown once, as PyTorch does: ``(0-11): 12 x Block(...)``."""
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        runs = []  # [start, end, text]
+        for i, text in enumerate(reprs):
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = []
+        for start, end, text in runs:
+            head = f"({start})" if start == end else f"({start}-{end}): {end - start + 1} x"
+            line = f"{head}: {text}" if start == end else f"{head} {text}"
+            lines.append(line.replace("\n", "\n  "))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """An ordered dict of modules whose parameters are registered under their keys."""
