@@ -26,7 +26,7 @@ class EMA:
     Examples:
         >>> ema = EMA(beta=0.5, bias_correction=False)
         >>> for q in [1.0, 1.0]:
-        ...     ema.update(q)
+        ...     _ = ema.update(q)
         >>> ema.value  # 0.5·(0.5·1) + 0.5·1
         0.75
         >>> EMA(beta=0.5).update(1.0)  # corrected: exact for a constant stream

@@ -34,7 +34,7 @@ class SGD(Optimizer):
         >>> for _ in range(2):
         ...     opt.zero_grad(); (w * w).sum().backward(); opt.step()
         >>> round(w.item(), 4)
-        0.658
+        0.46
 
     References:
         003 §2.5 (momentum, Nesterov); 000 eq. 12. B. T. Polyak, "Some methods of speeding up

@@ -51,7 +51,10 @@ def get_swa_multi_avg_fn():
         n = float(_arr(num_averaged))
         for p_avg, p_model in zip(averaged_param_list, current_param_list):
             a = p_avg.array
-            a += (_arr(p_model) - a) / (n + 1)
+            if a.dtype.kind == "f":
+                a += (_arr(p_model) - a) / (n + 1)
+            else:  # integer buffers: the mean truncated towards zero, as PyTorch's copy_ does
+                a[...] = a + (_arr(p_model) - a) / (n + 1)
 
     return swa_update
 
