@@ -13,11 +13,20 @@ shape of one example (without the batch dimension) and ``num_classes`` the numbe
 
 from __future__ import annotations
 
+from deepnum.models.cnn import BasicBlock, LeNet, ResNet, SmallVGG, lenet, resnet_small, vgg_small
 from deepnum.models.mlp import MLP, mlp, mlp_mnist
+from deepnum.models.rnn import char_lstm, gru_classifier, lstm_classifier, seq2seq
 
-__all__ = ["MLP", "zoo"]
+__all__ = ["MLP", "LeNet", "SmallVGG", "BasicBlock", "ResNet", "zoo"]
 
 zoo = {
     "mlp": mlp,
     "mlp-mnist": mlp_mnist,
+    "lenet": lenet,
+    "vgg-small": vgg_small,
+    "resnet-small": resnet_small,
+    "lstm-classifier": lstm_classifier,
+    "gru-classifier": gru_classifier,
+    "char-lstm": char_lstm,
+    "seq2seq": seq2seq,
 }
