@@ -221,18 +221,11 @@ class Tensor:
 
     # ---------------------------------------------------------------- repr
     def __repr__(self) -> str:
-        body = np.array2string(
-            self.array, separator=", ", prefix="tensor(", precision=4, threshold=1000,
-            floatmode="maxprec_equal" if self.array.dtype.kind == "f" else "maxprec",
-        )
-        if self.array.dtype.kind == "f" and self.array.size and np.all(np.isfinite(self.array)) and np.all(self.array == np.round(self.array)):
-            body = body.replace(".0,", ".,").replace(".0]", ".]")
-            if self.array.ndim == 0:
-                body = body.rstrip("0") if body.endswith(".0") else body
+        body = _array_str(self.array)
         extras = []
         if self.array.dtype not in (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool):
             extras.append(f"dtype=deepnum.{self.array.dtype}")
-        if self.array.size == 0:
+        if self.array.size == 0 and self.array.ndim != 1:
             extras.append(f"size={tuple(self.array.shape)}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
@@ -291,6 +284,53 @@ class Tensor:
 
     def __reduce_ex__(self, protocol):
         raise TypeError("deepnum tensors are not pickled; use deepnum.save / deepnum.load")
+
+
+def _float_format(values: np.ndarray):
+    """PyTorch's choice of number format for printing floats, from the finite non-zero values.
+
+    Integers print as ``3.``; values spanning more than three decades, or above 1e8 or below
+    1e-4, print in scientific notation; the rest with four decimals. Every entry is padded
+    to a common width.
+    """
+    finite = values[np.isfinite(values) & (values != 0)].astype(np.float64)
+    if finite.size == 0:
+        fmt = lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"  # noqa: E731
+        return fmt, 1
+    mag = np.abs(finite)
+    lo, hi = mag.min(), mag.max()
+    if np.all(finite == np.ceil(finite)):
+        if hi / lo > 1000.0 or hi > 1.0e8:
+            fmt = "{:.4e}".format
+        else:
+            fmt = lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"  # noqa: E731
+    elif hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
+        fmt = "{:.4e}".format
+    else:
+        fmt = "{:.4f}".format
+    return fmt, max(len(fmt(v)) for v in finite)
+
+
+def _array_str(array: np.ndarray) -> str:
+    """The body of a tensor's repr, laid out as PyTorch prints it."""
+    kind = array.dtype.kind
+    if kind == "f":
+        fmt, width = _float_format(array)
+        if array.size > 1000:  # only the edges are printed; size the columns on those
+            shown = array
+            for axis, n in enumerate(array.shape):
+                if n > 6:
+                    shown = np.take(shown, [0, 1, 2, n - 3, n - 2, n - 1], axis=axis)
+            fmt, width = _float_format(shown)
+        formatter = {"float_kind": lambda v: fmt(float(v)).rjust(width)}
+    elif kind == "b":
+        formatter = {"bool": lambda v: str(bool(v)).rjust(5 if not array.all() else 4)}
+    else:
+        width = max((len(str(v)) for v in (array.min(), array.max())), default=1) if array.size else 1
+        formatter = {"int_kind": lambda v: str(v).rjust(width)}
+    body = np.array2string(array, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3,
+                           max_line_width=80, formatter=formatter)
+    return body.replace(", ...,", ",  ...,") if array.size > 1000 else body
 
 
 class Size(tuple):

@@ -61,7 +61,7 @@ def logsumexp(input, dim, keepdim=False) -> Tensor:
 
     Examples:
         >>> deepnum.logsumexp(deepnum.tensor([1000.0, 1000.0]), dim=0)
-        tensor(1000.6931)
+        tensor(1000.6932)
     """
     x = _float(as_tensor_arg(input))
     if not isinstance(dim, (int, np.integer)) and len(dim) == 0:
@@ -166,7 +166,7 @@ def logmatmulexp(A, B) -> Tensor:
         >>> A = deepnum.tensor([[0.0, -1000.0]])
         >>> B = deepnum.tensor([[-1000.0], [0.0]])
         >>> deepnum.logmatmulexp(A, B)
-        tensor([[-999.3069]])
+        tensor([[-999.3068]])
 
     References:
         001 App. A eq. 95 and eq. 98.
