@@ -67,16 +67,20 @@ class Adadelta(Optimizer):
                 if wd != 0:
                     g = g + wd * theta  # L2 penalty λθ added to the gradient
                 v, u = state["square_avg"].array, state["acc_delta"].array
+                std = np.square(g)  # scratch arrays: std and delta
+                std *= 1 - rho
                 v *= rho
-                v += (1 - rho) * np.square(g)  # running average of g²
-                std = v + eps
+                v += std  # running average of g²
+                np.add(v, eps, out=std)
                 np.sqrt(std, out=std)  # RMS of the gradient
                 delta = u + eps
                 np.sqrt(delta, out=delta)  # RMS of past updates
                 delta /= std
                 delta *= g  # Δ = RMS(update)/RMS(g) · g
+                np.square(delta, out=std)
+                std *= 1 - rho
                 u *= rho
-                u += (1 - rho) * np.square(delta)  # running average of Δ²
+                u += std  # running average of Δ²
                 delta *= lr
                 theta -= delta
         return loss

@@ -81,8 +81,9 @@ class Adagrad(Optimizer):
                     g = g + wd * theta  # L2 penalty λθ added to the gradient
                 clr = lr / (1 + (k - 1) * lr_decay)  # decayed learning rate α_k
                 r = state["sum"].array
-                r += np.square(g)  # accumulate the squared gradient: r ← r + g⊙g
-                denom = np.sqrt(r)
+                tmp = np.square(g)  # the one scratch array of this update
+                r += tmp  # accumulate the squared gradient: r ← r + g⊙g
+                denom = np.sqrt(r, out=tmp)
                 denom += eps  # sqrt(r) + δ
                 step = np.divide(g, denom, out=denom)
                 step *= clr

@@ -87,17 +87,20 @@ class Adam(Optimizer):
                     else:
                         g = g + wd * theta  # L2 penalty λθ added to the gradient
                 m, v = state["exp_avg"].array, state["exp_avg_sq"].array
+                tmp = np.multiply(g, 1 - beta1)  # the one scratch array of this update
                 m *= beta1
-                m += (1 - beta1) * g  # first moment estimate (000 eq. 18)
+                m += tmp  # first moment estimate m = β1·m + (1−β1)·g   (000 eq. 18)
+                np.square(g, out=tmp)
+                tmp *= 1 - beta2
                 v *= beta2
-                v += (1 - beta2) * np.square(g)  # second moment estimate (000 eq. 21)
+                v += tmp  # second moment estimate v = β2·v + (1−β2)·g²   (000 eq. 21)
                 bias_correction1 = 1 - beta1**k  # bias correction (000 eq. 16)
                 bias_correction2_sqrt = math.sqrt(1 - beta2**k)
                 if amsgrad:
                     v_max = state["max_exp_avg_sq"].array
                     np.maximum(v_max, v, out=v_max)  # AMSGrad: never let v̂ shrink
                     v = v_max
-                denom = np.sqrt(v)
+                denom = np.sqrt(v, out=tmp)
                 denom /= bias_correction2_sqrt
                 denom += eps  # sqrt(v̂) + ε
                 step = np.divide(m, denom, out=denom)

@@ -81,22 +81,27 @@ class RMSprop(Optimizer):
                 if wd != 0:
                     g = g + wd * theta  # L2 penalty λθ added to the gradient
                 v = state["square_avg"].array
+                tmp = np.square(g)  # the one scratch array of this update
+                tmp *= 1 - alpha
                 v *= alpha
-                v += (1 - alpha) * np.square(g)  # EMA of the squared gradient (000 eq. 21)
+                v += tmp  # EMA of the squared gradient (000 eq. 21)
                 if group["centered"]:
                     m = state["grad_avg"].array
+                    np.multiply(g, 1 - alpha, out=tmp)
                     m *= alpha
-                    m += (1 - alpha) * g  # EMA of the gradient
-                    avg = v - np.square(m)
+                    m += tmp  # EMA of the gradient
+                    avg = np.square(m, out=tmp)
+                    np.subtract(v, avg, out=avg)
                     np.sqrt(avg, out=avg)  # running standard deviation of the gradient
                 else:
-                    avg = np.sqrt(v)  # running RMS of the gradient
+                    avg = np.sqrt(v, out=tmp)  # running RMS of the gradient
                 avg += eps
                 if mu > 0:
                     buf = state["momentum_buffer"].array
                     buf *= mu
                     buf += np.divide(g, avg, out=avg)  # velocity of the scaled steps
-                    theta -= lr * buf
+                    np.multiply(buf, lr, out=avg)
+                    theta -= avg
                 else:
                     step = np.divide(g, avg, out=avg)
                     step *= lr

@@ -175,3 +175,39 @@ def test_errors():
         swa_utils.SWALR(opt, swa_lr=0.01, anneal_strategy="step")
     with pytest.raises(ValueError, match="anneal_epochs must be equal or greater than 0, got -1"):
         swa_utils.SWALR(opt, swa_lr=0.01, anneal_epochs=-1)
+
+
+def _linear_bn_pair(seed=0):
+    rng = np.random.default_rng(seed)
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).double()
+    tnet = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4)).double()
+    tnet.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in net.state_dict().items()})
+    batches = [rng.standard_normal((5, 3)) for _ in range(4)]
+    return net, tnet, batches
+
+
+def test_swa_of_a_real_model_and_update_bn_match_torch():
+    net, tnet, batches = _linear_bn_pair()
+    avg = swa_utils.AveragedModel(net)
+    tavg = torch.optim.swa_utils.AveragedModel(tnet)
+    opt = deepnum.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    topt = torch.optim.SGD(tnet.parameters(), lr=0.1, momentum=0.9)
+    for x in batches:
+        for model, o, data in ((net, opt, deepnum.tensor(x)), (tnet, topt, torch.from_numpy(x))):
+            o.zero_grad()
+            (model(data) ** 2).mean().backward()
+            o.step()
+        avg.update_parameters(net)
+        tavg.update_parameters(tnet)
+    swa_utils.update_bn([(deepnum.tensor(x), 0) for x in batches], avg)
+    torch.optim.swa_utils.update_bn([(torch.from_numpy(x), 0) for x in batches], tavg)
+    sd, tsd = avg.state_dict(), tavg.state_dict()
+    assert list(sd) == list(tsd)
+    for key in sd:
+        np.testing.assert_allclose(sd[key].numpy(), tsd[key].numpy(), rtol=1e-10, atol=1e-12,
+                                   err_msg=key)
+    x = batches[0]
+    avg.eval()
+    tavg.eval()
+    np.testing.assert_allclose(avg(deepnum.tensor(x)).detach().numpy(),
+                               tavg(torch.from_numpy(x)).detach().numpy(), rtol=1e-10)
