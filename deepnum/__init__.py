@@ -39,6 +39,7 @@ from deepnum.device import device
 from deepnum import serialization
 from deepnum.io import load, save
 from deepnum import nn
+from deepnum import data, utils  # torch.utils.data as deepnum.data and deepnum.utils.data
 from deepnum import optim
 
 __version__ = "0.1.0"
