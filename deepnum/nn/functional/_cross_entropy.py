@@ -44,6 +44,21 @@ def _class_vector(weight, ndim: int):
     return weight.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+def _pick(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """a[i, idx[i], ...]: the entry of each sample's class (plain fancy indexing for 2-D)."""
+    if a.ndim == 2:
+        return a[np.arange(a.shape[0]), idx]
+    return np.take_along_axis(a, _with_class_axis(idx), axis=1)[:, 0]
+
+
+def _put(a: np.ndarray, idx: np.ndarray, values) -> None:
+    """a[i, idx[i], ...] = values[i, ...] in place."""
+    if a.ndim == 2:
+        a[np.arange(a.shape[0]), idx] = values
+    else:
+        np.put_along_axis(a, _with_class_axis(idx), _with_class_axis(np.asarray(values)), axis=1)
+
+
 def _log_softmax(x: np.ndarray) -> np.ndarray:
     """log softmax over axis 1 in NumPy; the max shift keeps every exponent <= 0."""
     shifted = x - x.max(axis=1, keepdims=True)
@@ -87,15 +102,14 @@ class CrossEntropyIndex(Function):
     def forward(ctx, x, idx, keep, weight, eps, reduction):
         n_classes = x.shape[1]
         logp = _log_softmax(x)
-        idx_c = _with_class_axis(idx)
         w_y = keep if weight is None else weight[idx] * keep
-        loss = np.take_along_axis(logp, idx_c, axis=1)[:, 0]
+        loss = _pick(logp, idx)
         loss *= -(1 - eps) * w_y
         if eps:
             wlogp = logp if weight is None else logp * _class_vector(weight, x.ndim)
             loss -= (eps / n_classes) * keep * wlogp.sum(axis=1)
         denom = w_y.sum()
-        ctx.logp, ctx.idx_c, ctx.weight, ctx.eps = logp, idx_c, weight, eps
+        ctx.logp, ctx.idx, ctx.weight, ctx.eps = logp, idx, weight, eps
         ctx.w_true = np.ones_like(keep) if weight is None else weight[idx]
         ctx.r = _reduction_factors(keep, denom, reduction)
         ctx.save_for_backward(x)
@@ -114,15 +128,14 @@ class CrossEntropyIndex(Function):
             (x,) = ctx.saved_tensors
             p = np.exp(_log_softmax_graph(x))
             target = np.zeros(ctx.logp.shape, ctx.logp.dtype)
-            np.put_along_axis(target, ctx.idx_c, _with_class_axis((1 - eps) * w_true), axis=1)
+            _put(target, ctx.idx, (1 - eps) * w_true)
             target = target + (eps / n_classes) * w_class
             grad_x = _with_class_axis(u) * (p * _with_class_axis(mass) - target)
             return grad_x, None, None, None, None, None
         # dL/dx = u * (softmax(x) * mass - w q): softmax, scaled, minus the target at the true class
         grad_x = np.exp(ctx.logp)
         grad_x *= _with_class_axis(u * mass)
-        at_true = np.take_along_axis(grad_x, ctx.idx_c, axis=1)
-        np.put_along_axis(grad_x, ctx.idx_c, at_true - _with_class_axis((1 - eps) * u * w_true), axis=1)
+        _put(grad_x, ctx.idx, _pick(grad_x, ctx.idx) - (1 - eps) * u * w_true)
         if eps:
             grad_x -= (eps / n_classes) * _with_class_axis(u) * w_class
         return grad_x, None, None, None, None, None
@@ -170,25 +183,23 @@ class NLLIndex(Function):
 
     @staticmethod
     def forward(ctx, x, idx, keep, weight, reduction):
-        idx_c = _with_class_axis(idx)
         w_y = keep if weight is None else weight[idx] * keep
-        picked = np.take_along_axis(x, idx_c, axis=1)[:, 0]
-        loss = np.where(keep > 0, -w_y * picked, 0).astype(x.dtype, copy=False)
+        loss = np.where(keep > 0, -w_y * _pick(x, idx), 0).astype(x.dtype, copy=False)
         denom = w_y.sum()
-        ctx.idx_c, ctx.shape, ctx.dtype = idx_c, x.shape, x.dtype
+        ctx.idx, ctx.shape, ctx.dtype = idx, x.shape, x.dtype
         ctx.w_true = 1 if weight is None else weight[idx]
         ctx.r = _reduction_factors(keep, denom, reduction)
         return _reduce(loss, denom, reduction)
 
     @staticmethod
     def backward(ctx, grad):
-        coef = _with_class_axis(-(grad * ctx.r) * ctx.w_true)  # dL/dx_{i,y_i} = -w_{y_i}
+        coef = -(grad * ctx.r) * ctx.w_true  # dL/dx_{i,y_i} = -w_{y_i}
         if ctx.graph_mode:
             onehot = np.zeros(ctx.shape, ctx.dtype)
-            np.put_along_axis(onehot, ctx.idx_c, 1, axis=1)
-            return coef * onehot, None, None, None, None
+            _put(onehot, ctx.idx, 1)
+            return _with_class_axis(coef) * onehot, None, None, None, None
         grad_x = np.zeros(ctx.shape, ctx.dtype)
-        np.put_along_axis(grad_x, ctx.idx_c, coef, axis=1)
+        _put(grad_x, ctx.idx, coef)
         return grad_x, None, None, None, None
 
 
