@@ -35,6 +35,7 @@ def compare_with_torch(layer, torch_layer, *inputs, rtol=None, atol=None, load=T
     t_inputs = [to_torch(x) for x in inputs]
     out = layer(*inputs)
     t_out = torch_layer(*t_inputs)
+    assert str(out.dtype) == str(t_out.dtype).replace("torch.", ""), f"dtype {out.dtype} != {t_out.dtype}"
     assert_close(out, t_out, rtol, atol, "forward")
     w = np.random.default_rng(7).standard_normal(tuple(out.shape)).astype(out.dtype)
     (out * deepnum.tensor(w)).sum().backward()
@@ -45,6 +46,7 @@ def compare_with_torch(layer, torch_layer, *inputs, rtol=None, atol=None, load=T
     t_params = dict(torch_layer.named_parameters())
     for name, p in layer.named_parameters():
         assert p.grad is not None, f"{name}: no gradient"
+        assert p.grad.dtype == p.dtype, f"{name}: gradient dtype {p.grad.dtype} != {p.dtype}"
         assert_close(p.grad, t_params[name].grad, rtol, atol, f"gradient of {name}")
     for name, b in layer.named_buffers():
         tb = dict(torch_layer.named_buffers())[name]

@@ -164,3 +164,28 @@ def test_output_marginals_softmax_sigmoid_regression():
     assert_close(layer(deepnum.randn(2, 5)), np.full((2, 1), 3.0, np.float32))
     with pytest.raises(ValueError, match="output must be"):
         init.output_marginals_(layer, deepnum.tensor([1.0]), "poisson")
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.PReLU(), lambda m: m.PReLU(4, init=0.1), lambda m: m.BatchNorm1d(3), lambda m: m.BatchNorm2d(2, affine=False),
+    lambda m: m.LayerNorm((2, 3)), lambda m: m.LayerNorm(4, bias=False), lambda m: m.GroupNorm(2, 4),
+])
+def test_deterministic_default_init_equals_torch(make):
+    ours, theirs = make(nn).state_dict(), make(torch.nn).state_dict()
+    assert list(ours) == list(theirs)
+    for k in ours:
+        assert (ours[k].numpy() == theirs[k].numpy()).all(), k
+
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.Linear(50, 40), lambda m: m.Bilinear(30, 20, 10), lambda m: m.Maxout(50, 40, pieces=2),
+])
+def test_random_default_init_bounds_equal_torch(make):
+    ours = make(nn)
+    theirs = make(torch.nn) if not isinstance(ours, nn.Maxout) else torch.nn.Linear(50, 80)
+    for (name, p), (_, t) in zip(ours.named_parameters(), theirs.named_parameters()):
+        bound = 1 / math.sqrt(t.shape[1] if t.ndim >= 2 else theirs.weight.shape[1])
+        a = p.detach().numpy()
+        assert p.shape == tuple(t.shape) and p.dtype == deepnum.float32, name
+        assert np.abs(a).max() <= bound and np.abs(t.detach().numpy()).max() <= bound, name
+        assert np.abs(a).max() > 0.8 * bound, name  # the whole interval is used

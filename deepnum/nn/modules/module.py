@@ -229,8 +229,9 @@ class Module:
                 continue
             if set_to_none:
                 p.grad = None
-            else:
-                p.grad = Tensor._make(np.zeros_like(p.grad.array), False, None, 0)
+            else:  # in place, as PyTorch: whoever holds the gradient tensor sees the zeros
+                p.grad = p.grad.detach() if p.grad.grad_fn is not None else p.grad
+                p.grad.array[...] = 0
 
     def apply(self, fn) -> Module:
         for m in self.children():
