@@ -190,3 +190,24 @@ def test_leaky_relu_0_1_of_003():
     """003 §1.2 writes leaky ReLU as max(0.1x, x)."""
     x = deepnum.tensor([-3.0, -0.5, 0.0, 2.0])
     assert_close(nn.LeakyReLU(0.1)(x), np.maximum(0.1 * x.numpy(), x.numpy()))
+
+
+ELEMENTWISE = ["relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "gelu_tanh", "sigmoid", "tanh",
+               "softplus", "hardtanh", "threshold", "silu", "mish", "softsign", "tanhshrink", "logsigmoid",
+               "hardsigmoid", "hardswish"]
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+@pytest.mark.parametrize("shape", [(), (0, 3)])
+def test_zero_dim_and_empty_inputs(name, shape):
+    (x,) = random_inputs(shape)
+    check_against_torch(*PAIRS[name], [x])
+
+
+def test_softmax_of_zero_dim_and_float64_promotion_free():
+    x = deepnum.tensor(2.5, requires_grad=True)
+    y = F.softmax(x, 0)
+    assert y.shape == () and y.item() == 1.0
+    (x32,) = random_inputs((3, 4))
+    for fn in (F.softmax, F.log_softmax):
+        assert fn(x32, 1).dtype == deepnum.float32
