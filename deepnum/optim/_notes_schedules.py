@@ -10,7 +10,9 @@ import math
 
 from deepnum.optim.lr_scheduler import LRScheduler, _format_param
 
-__all__ = ["InverseTimeDecay", "ExponentialEpochDecay", "InverseSqrtDecay", "LinearDecayToConstant"]
+__all__ = [
+    "InverseTimeDecay", "ExponentialEpochDecay", "InverseSqrtDecay", "LinearDecayToConstant",
+]
 
 
 class _ClosedForm(LRScheduler):
@@ -118,7 +120,9 @@ class LinearDecayToConstant(_ClosedForm):
     def __init__(self, optimizer, total_iters: int = 300, end_factor: float = 0.01,
                  end_lr=None, last_epoch: int = -1) -> None:
         if not isinstance(total_iters, int) or total_iters <= 0:
-            raise ValueError(f"LinearDecayToConstant: total_iters must be a positive int, got {total_iters}")
+            raise ValueError(
+                f"LinearDecayToConstant: total_iters must be a positive int, got {total_iters}"
+            )
         self.total_iters = total_iters
         self.end_factor = end_factor
         self.end_lrs = None if end_lr is None else _format_param("end_lr", optimizer, end_lr)

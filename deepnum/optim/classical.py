@@ -141,8 +141,10 @@ class BlockCoordinateDescent(Optimizer):
 
     Examples:
         >>> import deepnum
-        >>> a = deepnum.nn.Parameter(deepnum.tensor([1.0])); b = deepnum.nn.Parameter(deepnum.tensor([1.0]))
-        >>> opt = deepnum.optim.BlockCoordinateDescent(deepnum.optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.25))
+        >>> a = deepnum.nn.Parameter(deepnum.tensor([1.0]))
+        >>> b = deepnum.nn.Parameter(deepnum.tensor([1.0]))
+        >>> inner = deepnum.optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.25)
+        >>> opt = deepnum.optim.BlockCoordinateDescent(inner)
         >>> ((a * a).sum() + (b * b).sum()).backward(); opt.step()
         >>> a.item(), b.item()
         (0.5, 1.0)
@@ -154,7 +156,9 @@ class BlockCoordinateDescent(Optimizer):
 
     def __init__(self, optimizer: Optimizer, order=None) -> None:
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"BlockCoordinateDescent: {type(optimizer).__name__} is not an Optimizer")
+            raise TypeError(
+                f"BlockCoordinateDescent: {type(optimizer).__name__} is not an Optimizer"
+            )
         self.optimizer = optimizer
         self.order = list(range(len(optimizer.param_groups))) if order is None else list(order)
         if not self.order:

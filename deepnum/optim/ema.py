@@ -85,7 +85,9 @@ class EMA:
         self.bias_correction = state_dict["bias_correction"]
         self.count = state_dict["count"]
         avg = state_dict["average"]
-        self.average = None if avg is None else np.array(avg.array if isinstance(avg, Tensor) else avg)
+        if isinstance(avg, Tensor):
+            avg = avg.array
+        self.average = None if avg is None else np.array(avg)
         self._as_tensor = state_dict.get("as_tensor", False)
 
     def __repr__(self) -> str:

@@ -162,7 +162,8 @@ class StepLR(LRScheduler):
         last_epoch: index of the last epoch (default -1).
     """
 
-    def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -244,7 +245,9 @@ class LinearLR(LRScheduler):
                 f"equal to 1, got {start_factor}."
             )
         if end_factor > 1.0 or end_factor < 0:
-            raise ValueError(f"Ending multiplicative factor expected to be between 0 and 1, got {end_factor}.")
+            raise ValueError(
+                f"Ending multiplicative factor expected to be between 0 and 1, got {end_factor}."
+            )
         self.start_factor = start_factor
         self.end_factor = end_factor
         self.total_iters = total_iters

@@ -54,7 +54,8 @@ def _copy_state_value(value, param: Tensor | None, key=None):
     """A deep copy of a state value; floating arrays take the parameter's dtype (not 'step')."""
     if isinstance(value, (Tensor, np.ndarray)):
         array = value.array if isinstance(value, Tensor) else value
-        if param is not None and key != "step" and array.dtype.kind == "f" and param.dtype.kind == "f":
+        floating = array.dtype.kind == "f" and param is not None and param.dtype.kind == "f"
+        if floating and key != "step":
             array = array.astype(param.dtype, copy=True)
         else:
             array = np.array(array, copy=True)
@@ -157,7 +158,7 @@ class Optimizer:
                     p.grad.array.fill(0)
 
     def step(self, closure=None):
-        """Perform one optimisation step; ``closure`` re-evaluates the model and returns the loss."""
+        """One optimisation step; ``closure`` re-evaluates the model and returns the loss."""
         raise NotImplementedError
 
     @staticmethod

@@ -47,7 +47,9 @@ class _FlatParams:
 
 def _require_closure(closure, name: str) -> None:
     if closure is None:
-        raise RuntimeError(f"{name}.step() requires a closure that re-evaluates and returns the loss")
+        raise RuntimeError(
+            f"{name}.step() requires a closure that re-evaluates and returns the loss"
+        )
 
 
 class Newton(Optimizer):
@@ -201,7 +203,8 @@ class ConjugateGradient(Optimizer):
         E. Polak, G. Ribière, 1969; J. Nocedal, S. Wright, "Numerical Optimization", ch. 5.
     """
 
-    def __init__(self, params, lr=1.0, beta="pr", line_search="armijo", c1=1e-4, max_ls=25) -> None:
+    def __init__(self, params, lr=1.0, beta="pr", line_search="armijo", c1=1e-4,
+                 max_ls=25) -> None:
         _check_lr(lr)
         if beta not in ("fr", "pr"):
             raise ValueError(f"ConjugateGradient: beta must be 'fr' or 'pr', got {beta!r}")

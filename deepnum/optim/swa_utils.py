@@ -29,9 +29,11 @@ def _arr(x):
 
 
 def get_ema_multi_avg_fn(decay: float = 0.999):
-    """In-place EMA over lists of tensors: ``θ̄ ← decay·θ̄ + (1−decay)·θ`` (000 eq. 14, uncorrected)."""
+    """In-place EMA over lists of tensors: ``θ̄ ← decay·θ̄ + (1−decay)·θ`` (000 eq. 18 form)."""
     if decay < 0.0 or decay > 1.0:
-        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] range.")
+        raise ValueError(
+            f"Invalid decay value {decay} provided. Please provide a value in [0,1] range."
+        )
 
     def ema_update(ema_param_list, current_param_list, _num_averaged) -> None:
         for p_ema, p_model in zip(ema_param_list, current_param_list):
@@ -62,7 +64,9 @@ def get_swa_multi_avg_fn():
 def get_ema_avg_fn(decay: float = 0.999):
     """EMA of one tensor: returns ``decay·θ̄ + (1−decay)·θ``."""
     if decay < 0.0 or decay > 1.0:
-        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in [0,1] range.")
+        raise ValueError(
+            f"Invalid decay value {decay} provided. Please provide a value in [0,1] range."
+        )
 
     def ema_update(ema_param, current_param, num_averaged):
         with no_grad():
@@ -117,9 +121,12 @@ class AveragedModel(Module):
                  use_buffers: bool = False) -> None:
         super().__init__()
         if avg_fn is not None and multi_avg_fn is not None:
-            raise ValueError("AveragedModel: only one of avg_fn and multi_avg_fn should be provided")
+            raise ValueError(
+                "AveragedModel: only one of avg_fn and multi_avg_fn should be provided"
+            )
         self.module = copy.deepcopy(model)
-        self.register_buffer("n_averaged", Tensor._make(np.array(0, dtype=np.int64), False, None, 0))
+        count = Tensor._make(np.array(0, dtype=np.int64), False, None, 0)
+        self.register_buffer("n_averaged", count)
         self.avg_fn = avg_fn
         self.multi_avg_fn = multi_avg_fn
         self.use_buffers = use_buffers

@@ -19,7 +19,8 @@ def _optimizers(kind="SGD", lrs=(0.1, 0.03)):
     dn_params = [deepnum.nn.Parameter(deepnum.zeros(2)) for _ in lrs]
     t_params = [torch.nn.Parameter(torch.zeros(2)) for _ in lrs]
     extra = dict(momentum=0.9) if kind == "SGD" else {}
-    dn = getattr(optim, kind)([{"params": [p], "lr": lr} for p, lr in zip(dn_params, lrs)], **extra)
+    dn_groups = [{"params": [p], "lr": lr} for p, lr in zip(dn_params, lrs)]
+    dn = getattr(optim, kind)(dn_groups, **extra)
     t = getattr(torch.optim, kind)([{"params": [p], "lr": lr} for p, lr in zip(t_params, lrs)],
                                    **extra)
     return dn, t
@@ -57,7 +58,8 @@ def _compare_groups(dn, t, k):
                                            err_msg=f"step {k}: {key}")
 
 
-@pytest.mark.parametrize("name,kwargs", SCHEDULERS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(SCHEDULERS)])
+@pytest.mark.parametrize("name,kwargs", SCHEDULERS,
+                         ids=[f"{n}-{i}" for i, (n, _) in enumerate(SCHEDULERS)])
 @pytest.mark.parametrize("kind", ["SGD", "Adam"])
 def test_sequence_matches_torch(name, kwargs, kind):
     dn_opt, t_opt = _optimizers(kind)
@@ -69,7 +71,8 @@ def test_sequence_matches_torch(name, kwargs, kind):
         t_opt.step()
         dn.step()
         t.step()
-        np.testing.assert_allclose(dn.get_last_lr(), t.get_last_lr(), rtol=1e-12, err_msg=f"step {k}")
+        np.testing.assert_allclose(dn.get_last_lr(), t.get_last_lr(), rtol=1e-12,
+                                   err_msg=f"step {k}")
         _compare_groups(dn_opt, t_opt, k)
     assert dn.last_epoch == t.last_epoch
 
@@ -91,8 +94,10 @@ def test_reduce_lr_on_plateau_matches_torch(options):
         t_opt.step()
         dn.step(m)
         t.step(m)
-        np.testing.assert_allclose(dn.get_last_lr(), t.get_last_lr(), rtol=1e-12, err_msg=f"step {k}")
-        assert (dn.num_bad_epochs, dn.cooldown_counter, dn.best) == (t.num_bad_epochs, t.cooldown_counter, t.best)
+        np.testing.assert_allclose(dn.get_last_lr(), t.get_last_lr(), rtol=1e-12,
+                                   err_msg=f"step {k}")
+        ours = (dn.num_bad_epochs, dn.cooldown_counter, dn.best)
+        assert ours == (t.num_bad_epochs, t.cooldown_counter, t.best)
 
 
 @pytest.mark.parametrize("name,kwargs", SCHEDULERS[2:], ids=[n for n, _ in SCHEDULERS[2:]])
@@ -153,7 +158,8 @@ def test_step_with_epoch_uses_closed_form():
     opt, t_opt = _optimizers()
     s = sched.CosineAnnealingLR(opt, T_max=10)
     s.step(4)
-    assert s.get_last_lr()[0] == pytest.approx(0.1 * (1 + math.cos(math.pi * 4 / 10)) / 2, rel=1e-15)
+    expected = 0.1 * (1 + math.cos(math.pi * 4 / 10)) / 2
+    assert s.get_last_lr()[0] == pytest.approx(expected, rel=1e-15)
     s = sched.MultiStepLR(_optimizers()[0], milestones=[2, 5], gamma=0.5)
     s.step(6)
     assert s.get_last_lr()[0] == pytest.approx(0.025)

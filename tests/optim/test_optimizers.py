@@ -58,17 +58,7 @@ def test_trajectory_float64(case):
     run_pair(pair, *_make(name, pair, options))
 
 
-FLOAT32_CASES = [("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1)),
-                 ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.3, maximize=True)),
-                 ("Adam", dict(lr=0.05, weight_decay=0.1, amsgrad=True)),
-                 ("AdamW", dict(lr=0.05, amsgrad=False, maximize=True)),
-                 ("Adagrad", dict(lr=0.1, lr_decay=0.1, weight_decay=0.1, initial_accumulator_value=0.5)),
-                 ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True, weight_decay=0.1)),
-                 ("RMSprop", dict(lr=0.01)),
-                 ("Adadelta", dict(lr=1.0, weight_decay=0.1))]
-
-
-@pytest.mark.parametrize("case", FLOAT32_CASES, ids=[_id(c) for c in FLOAT32_CASES])
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
 def test_trajectory_float32_stays_float32(case):
     name, options = case
     pair = Pair(np.float32, maximize=options.get("maximize", False))

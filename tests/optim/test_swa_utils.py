@@ -72,7 +72,8 @@ def test_averaged_model_matches_torch(name, make, use_buffers, dtype):
     arrays = _arrays(rng, dtype)
     net, tnet = Net(arrays), TorchNet(arrays)
     avg = swa_utils.AveragedModel(net, use_buffers=use_buffers, **make(swa_utils))
-    tavg = torch.optim.swa_utils.AveragedModel(tnet, use_buffers=use_buffers, **make(torch.optim.swa_utils))
+    tavg = torch.optim.swa_utils.AveragedModel(tnet, use_buffers=use_buffers,
+                                               **make(torch.optim.swa_utils))
     for _ in range(6):
         _perturb(rng, net, tnet, dtype)
         avg.update_parameters(net)
@@ -181,7 +182,8 @@ def _linear_bn_pair(seed=0):
     rng = np.random.default_rng(seed)
     net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).double()
     tnet = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4)).double()
-    tnet.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in net.state_dict().items()})
+    tnet.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                          for k, v in net.state_dict().items()})
     batches = [rng.standard_normal((5, 3)) for _ in range(4)]
     return net, tnet, batches
 
