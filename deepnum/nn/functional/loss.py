@@ -23,7 +23,7 @@ from deepnum.nn.functional._loss_reduction import (
     weighted_mean,
 )
 from deepnum.ops import elementwise as ew
-from deepnum.ops._util import cast
+from deepnum.ops._util import cast, sum_to
 from deepnum.ops.elementwise import Sigmoid
 from deepnum.tensor import Tensor
 
@@ -312,8 +312,6 @@ class _BCEWithLogits(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        from deepnum.ops._util import sum_to
-
         x, y, pos_weight = ctx.saved_tensors
         s = Sigmoid.apply(x)
         lw = 1 if pos_weight is None else (pos_weight - 1) * y + 1
