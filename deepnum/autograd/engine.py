@@ -87,12 +87,11 @@ def _zeros(meta, create_graph):
     return Tensor._make(z, False, None, 0) if create_graph else z
 
 
-def _check_shape(node, index, grad, shape):
-    if grad.shape != shape:
-        raise RuntimeError(
-            f"{node.name} backward returned a gradient of shape {tuple(grad.shape)} for input "
-            f"{index}, which has shape {tuple(shape)}"
-        )
+def _shape_error(node, index, grad, shape):
+    raise RuntimeError(
+        f"{node.name} backward returned a gradient of shape {tuple(grad.shape)} for input "
+        f"{index}, which has shape {tuple(shape)}"
+    )
 
 
 def _apply_hooks(hooks, grad, create_graph):
@@ -179,20 +178,25 @@ def run_backward(
                 for nr, hooks in node.hooks.items():
                     if grads[nr] is not None:
                         grads[nr] = _apply_hooks(hooks, grads[nr], create_graph)
-            for nr, g in enumerate(grads):
-                if g is not None and (node, nr) in capture_node:
-                    for i in capture_node[(node, nr)]:
-                        captured[i] = _add(captured[i], g)
+            if capture_node:
+                for nr, g in enumerate(grads):
+                    if g is not None and (node, nr) in capture_node:
+                        for i in capture_node[(node, nr)]:
+                            captured[i] = _add(captured[i], g)
             if run is not None and node not in run:
                 continue  # a requested non-leaf input: its own inputs are not wanted
-            if all(g is None for g in grads):
+            # identity tests only: `None in grads` would compare arrays elementwise
+            single = len(grads) == 1
+            if grads[0] is None if single else all(g is None for g in grads):
                 in_grads = (None,) * len(node.edges)
             else:
-                grads = [
-                    _zeros(meta, create_graph) if g is None else g
-                    for g, meta in zip(grads, node.out_meta)
-                ]
-                node.graph_mode = create_graph
+                if not single:
+                    grads = [
+                        _zeros(meta, create_graph) if g is None else g
+                        for g, meta in zip(grads, node.out_meta)
+                    ]
+                if create_graph:
+                    node.graph_mode = True
                 try:
                     in_grads = node.backward(node, *grads)
                 except Exception as error:
@@ -200,8 +204,9 @@ def run_backward(
                         note_backward_error(error, node.name, node.site)
                     raise
                 finally:
-                    node.graph_mode = False
-                if not isinstance(in_grads, tuple):
+                    if create_graph:
+                        node.graph_mode = False
+                if type(in_grads) is not tuple:
                     in_grads = (in_grads,)
                 if len(in_grads) != len(node.edges):
                     raise RuntimeError(
@@ -213,16 +218,19 @@ def run_backward(
             if not retain_graph:
                 node.saved = ()
                 node.freed = True
-            for index, (edge, g) in enumerate(zip(node.edges, in_grads)):
+            for index, edge in enumerate(node.edges):
                 if edge is None:
                     continue
+                g = in_grads[index]
                 parent, nr = edge
+                is_leaf = isinstance(parent, Tensor)
                 if g is not None:
                     if type(g) is not np.ndarray and not isinstance(g, Tensor):
                         g = np.asarray(g)
-                    shape = parent.array.shape if isinstance(parent, Tensor) else parent.out_meta[nr][0]
-                    _check_shape(node, index, g, shape)
-                if isinstance(parent, Tensor):
+                    shape = parent.array.shape if is_leaf else parent.out_meta[nr][0]
+                    if g.shape != shape:
+                        _shape_error(node, index, g, shape)
+                if is_leaf:
                     if g is not None:
                         deliver_to_leaf(parent, g)
                     continue
@@ -232,8 +240,9 @@ def run_backward(
                 if slot is None:
                     slot = buffers[parent] = [None] * len(parent.out_meta)
                 if g is not None:
-                    slot[nr] = _add(slot[nr], g)
-                pending[parent] -= 1
-                if pending[parent] == 0:
+                    slot[nr] = g if slot[nr] is None else slot[nr] + g
+                count = pending[parent] - 1
+                pending[parent] = count
+                if count == 0:
                     ready.append(parent)
     return captured

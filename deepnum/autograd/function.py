@@ -114,16 +114,23 @@ class Function:
         Called with no tensor among ``args`` (as inside a backward pass on arrays), returns
         the forward's raw NumPy result.
         """
+        # this runs once per op: one pass over args, and a fast path for one output
         ctx = cls.__new__(cls)
-        arrays = list(args)
-        has_tensor = False
-        record = False
-        for i, a in enumerate(args):
+        arrays = []
+        edges = []
+        has_tensor = record = False
+        for a in args:
             if isinstance(a, Tensor):
                 has_tensor = True
-                arrays[i] = a.array
+                arrays.append(a.array)
                 if a.requires_grad:
                     record = True
+                    fn = a.grad_fn
+                    edges.append((a, 0) if fn is None else (fn, a.output_nr))
+                    continue
+            else:
+                arrays.append(a)
+            edges.append(None)
         if _AnomalyMode.enabled:
             # the anomaly check below reports NaN/Inf with the op's name; no NumPy warning first
             with np.errstate(all="ignore"):
@@ -133,40 +140,38 @@ class Function:
         if not has_tensor:
             return out
         record = record and _GradMode.enabled
-        multi = isinstance(out, tuple)
-        outs = out if multi else (out,)
-        raw_outs = outs
-        outs = tuple(o if type(o) is np.ndarray else np.asarray(o) for o in outs)
-        if ctx.saved and any(r is not o for r, o in zip(raw_outs, outs)):
-            # a NumPy scalar output (0-d results) saved for backward is still that output
-            as_array = {id(r): o for r, o in zip(raw_outs, outs) if r is not o}
-            ctx.saved = tuple(as_array.get(id(s), s) for s in ctx.saved)
+        multi = type(out) is tuple
+        if not multi and type(out) is np.ndarray:
+            outs = (out,)
+        else:
+            raw_outs = out if multi else (out,)
+            outs = tuple(o if type(o) is np.ndarray else np.asarray(o) for o in raw_outs)
+            if ctx.saved and any(r is not o for r, o in zip(raw_outs, outs)):
+                # a NumPy scalar output (0-d results) saved for backward is still that output
+                as_array = {id(r): o for r, o in zip(raw_outs, outs) if r is not o}
+                ctx.saved = tuple(as_array.get(id(s), s) for s in ctx.saved)
         if _AnomalyMode.enabled:
             ctx.site = creation_site()
             check_forward(cls.__name__, outs, ctx.site)
         if not record:
-            results = tuple(Tensor._make(o, False, None, 0) for o in outs)
-            return results if multi else results[0]
-        edges = []
-        needs = []
-        for a in args:
-            if isinstance(a, Tensor) and a.requires_grad:
-                fn = a.grad_fn
-                edges.append((a, 0) if fn is None else (fn, a.output_nr))
-                needs.append(True)
-            else:
-                edges.append(None)
-                needs.append(False)
+            if not multi:
+                return Tensor._make(outs[0], False, None, 0)
+            return tuple(Tensor._make(o, False, None, 0) for o in outs)
         ctx.edges = tuple(edges)
-        ctx.needs_input_grad = tuple(needs)
-        ctx.out_meta = tuple((o.shape, o.dtype) for o in outs)
+        ctx.needs_input_grad = tuple([e is not None for e in edges])
         if ctx.saved:
-            ctx.saved_kinds = tuple(_saved_kind(s, arrays, args, outs) for s in ctx.saved)
-        results = tuple(
+            ctx.saved_kinds = tuple([_saved_kind(s, arrays, args, outs) for s in ctx.saved])
+        if not multi:
+            o = outs[0]
+            ctx.out_meta = ((o.shape, o.dtype),)
+            if o.dtype.kind in "fc":
+                return Tensor._make(o, True, ctx, 0)
+            return Tensor._make(o, False, None, 0)
+        ctx.out_meta = tuple([(o.shape, o.dtype) for o in outs])
+        return tuple([
             Tensor._make(o, True, ctx, i) if o.dtype.kind in "fc" else Tensor._make(o, False, None, 0)
             for i, o in enumerate(outs)
-        )
-        return results if multi else results[0]
+        ])
 
 
 def _saved_kind(value, arrays, args, outs) -> tuple:
