@@ -31,6 +31,14 @@ def _tensor(array: np.ndarray) -> Tensor:
     return Tensor._make(np.ascontiguousarray(array), False, None, 0)
 
 
+def _stack(arrays: list) -> Tensor:
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise RuntimeError(f"default_collate: stack expects each tensor to be equal size, got "
+                           f"shapes {sorted(shapes)}; pass a collate_fn that pads them")
+    return _tensor(np.stack(arrays))
+
+
 def default_collate(batch):
     """Merge a list of samples into a batch, as PyTorch's ``default_collate``.
 
@@ -45,12 +53,12 @@ def default_collate(batch):
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return _tensor(np.stack([b.array for b in batch]))
+        return _stack([b.array for b in batch])
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "OUS":
             raise TypeError(f"default_collate: NumPy arrays of dtype {elem.dtype} can't be "
                             "collated into a tensor")
-        return _tensor(np.stack(batch))
+        return _stack(batch)
     if isinstance(elem, np.generic) and not isinstance(elem, (np.str_, np.bytes_)):
         return _tensor(np.array(batch, dtype=elem.dtype))
     if isinstance(elem, bool):

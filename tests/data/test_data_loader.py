@@ -104,6 +104,12 @@ def test_collate_namedtuple_and_unequal_lengths():
         default_collate([[1, 2], [3]])
     with pytest.raises(TypeError, match="default_collate: batch must contain tensors.*found object"):
         default_collate([object()])
+    with pytest.raises(RuntimeError, match=r"stack expects each tensor to be equal size, got shapes \[\(2,\), \(3,\)\]"):
+        default_collate([deepnum.zeros(2), deepnum.zeros(3)])
+
+
+def test_any_indexable_object_is_a_dataset():
+    assert [b.tolist() for b in DataLoader([1.5, 2.5, 3.5], batch_size=2)] == [[1.5, 2.5], [3.5]]
 
 
 class _DictDataset(Dataset):

@@ -229,12 +229,22 @@ def test_gaussian_nll_clamps_tiny_variances_and_accepts_a_float():
                         lambda a, b: TF.gaussian_nll_loss(a, b, 0.5), [x, y])
 
 
+def test_gaussian_nll_target_with_size_one_dimension_broadcasts_like_torch():
+    x, _ = _pair((4, 3))
+    y = _t(np.random.default_rng(8).standard_normal((4, 1)).astype(np.float32))
+    var = _t(np.full((4, 3), 0.7, np.float32), False)
+    check_against_torch(lambda a, b: F.gaussian_nll_loss(a, b, var),
+                        lambda a, b: TF.gaussian_nll_loss(a, b, to_torch(var)), [x, y])
+
+
 def test_gaussian_nll_errors():
     x, y = _pair((4, 3))
     with pytest.raises(ValueError, match="gaussian_nll_loss: var has negative"):
         F.gaussian_nll_loss(x, y, _t(-np.ones((4, 3), np.float32)))
     with pytest.raises(ValueError, match=r"var of shape \(2, 3\) does not fit input of shape \(4, 3\)"):
         F.gaussian_nll_loss(x, y, _t(np.ones((2, 3), np.float32)))
+    with pytest.raises(ValueError, match=r"gaussian_nll_loss: input and target must have the same shape"):
+        F.gaussian_nll_loss(x, y[:2], _t(np.ones((4, 3), np.float32)))
 
 
 # --------------------------------------------------------------------------- gradchecks

@@ -174,7 +174,8 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     """Gaussian negative log-likelihood: L = ½ (log max(σ², ε) + (x - y)^2 / max(σ², ε)).
 
     ``full=True`` adds the constant ½ log 2π. ``var`` has the input's shape, or one
-    dimension less, or a size-1 dimension (homoscedastic), or is a float.
+    dimension less, or a size-1 dimension (homoscedastic), or is a float; ``target`` has
+    the input's shape, possibly with size-1 dimensions.
 
     Args:
         input: predicted means; target: observations; var: predicted variances (>= 0).
@@ -183,7 +184,12 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
             as in PyTorch). Default: 1e-6.
     """
     op = "gaussian_nll_loss"
-    x, y = _pair(op, input, target)
+    x = as_float_tensor(input, op, "input")
+    y = cast(as_float_tensor(target, op, "target"), x.dtype)
+    if tuple(y.shape) != tuple(x.shape) and not (
+            y.ndim == x.ndim and all(b in (a, 1) for a, b in zip(x.shape, y.shape))):
+        # PyTorch allows a target with size-1 dimensions (broadcast), nothing else
+        check_same_shape(op, x, y)
     if isinstance(var, (int, float)):
         if var < 0:
             raise ValueError(f"{op}: var has negative entry/entries ({var})")
