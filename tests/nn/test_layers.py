@@ -120,3 +120,36 @@ def test_bilinear_harness():
     x2 = deepnum.tensor(rng.standard_normal((5, 2)).astype(np.float32))
     assert layer(x1, x2).shape == (5, 4)
     assert sum(p.numel() for p in layer.parameters()) == 4 * 3 * 2 + 4
+
+
+def _classifier(lib):
+    return lib.Sequential(
+        lib.Linear(6, 16), lib.BatchNorm1d(16), lib.GELU(), lib.Linear(16, 16), lib.LayerNorm(16),
+        lib.LeakyReLU(0.1), lib.Linear(16, 3), lib.LogSoftmax(dim=1),
+    )
+
+
+def test_sgd_trajectory_matches_torch():
+    """Five SGD steps on the same data from the same weights: same parameters and running stats."""
+    import torch
+
+    ours, theirs = _classifier(nn), _classifier(torch.nn)
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in ours.state_dict().items()})
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x = rng.standard_normal((12, 6)).astype(np.float32)
+        onehot = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 12)]
+        loss = -(ours(deepnum.tensor(x)) * deepnum.tensor(onehot)).sum(1).mean()
+        t_loss = -(theirs(torch.from_numpy(x)) * torch.from_numpy(onehot)).sum(1).mean()
+        ours.zero_grad()
+        theirs.zero_grad()
+        loss.backward()
+        t_loss.backward()
+        with deepnum.no_grad(), torch.no_grad():
+            for p, t in zip(ours.parameters(), theirs.parameters()):
+                p.array -= 0.1 * p.grad.array
+                t -= 0.1 * t.grad
+        np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-5)
+    t_state = theirs.state_dict()
+    for k, v in ours.state_dict().items():
+        np.testing.assert_allclose(v.numpy(), t_state[k].numpy(), rtol=1e-4, atol=1e-5, err_msg=k)
