@@ -23,11 +23,14 @@ from deepnum.ops import (
     pointwise,
     reduce,
     shape,
+    sorting,
 )
 from deepnum.tensor import Tensor
 
-_FAMILIES = [elementwise, pointwise, reduce, minmax, logexp, linalg, einsum, shape, join, index,
-             index_put, pad, conversion, creation, inplace]
+_FAMILIES = [
+    elementwise, pointwise, reduce, minmax, sorting, logexp, linalg, einsum, shape, join, index,
+    index_put, pad, conversion, creation, inplace,
+]
 
 
 def _public(module):

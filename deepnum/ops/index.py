@@ -83,6 +83,27 @@ def _check_index(x: Tensor, index, op: str = "index") -> None:
 builtins_sum = sum
 
 
+def add_at(out: np.ndarray, index, values) -> None:
+    """``out[index] += values`` where repeated positions accumulate (``np.add.at``, but fast).
+
+    Floating outputs go through ``np.bincount`` on flat positions, an order of magnitude
+    faster than ``np.add.at`` for row-wise scatters (embedding and index_select gradients).
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [k for k, i in enumerate(items) if isinstance(i, np.ndarray)]
+    if (len(arrays) == 1 and items[arrays[0]].ndim == 1 and items[arrays[0]].dtype.kind in "iu"
+            and all(i == slice(None) for k, i in enumerate(items) if k != arrays[0])):
+        _add_rows(out, arrays[0], items[arrays[0]], values)
+        return
+    if out.dtype.kind != "f" or out.size >= 2**31:
+        np.add.at(out, index, values)
+        return
+    positions = np.arange(out.size, dtype=np.intp).reshape(out.shape)[index]
+    weights = np.broadcast_to(values, positions.shape)
+    total = np.bincount(positions.reshape(-1), weights=weights.reshape(-1), minlength=out.size)
+    out += total.reshape(out.shape).astype(out.dtype, copy=False)
+
+
 class GetItem(Function):
     @staticmethod
     def forward(ctx, x, index):
@@ -104,12 +125,26 @@ class IndexAddInto(Function):
         if _is_basic(index):
             out[index] = values
         else:
-            np.add.at(out, index, values)
+            add_at(out, index, values)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         return GetItem.apply(grad, ctx.index), None, None
+
+
+def _add_rows(out: np.ndarray, axis: int, idx: np.ndarray, values) -> None:
+    """``out[..., idx, ...] += values`` along ``axis``: sort the rows, sum runs of equal index."""
+    n = out.shape[axis]
+    idx = np.where(idx < 0, idx + n, idx)
+    values = np.broadcast_to(values, out.shape[:axis] + idx.shape + out.shape[axis + 1:])
+    order = np.argsort(idx, kind="stable")
+    rows, starts = np.unique(idx[order], return_index=True)
+    if rows.size == 0:
+        return
+    sums = np.add.reduceat(np.take(values, order, axis=axis), starts, axis=axis)
+    target = np.moveaxis(out, axis, 0)
+    target[rows] += np.moveaxis(sums, axis, 0)
 
 
 def _masks_to_positions(index):
@@ -164,7 +199,7 @@ class ScatterAddInto(Function):
     def forward(ctx, values, shape, axis, idx):
         ctx.axis, ctx.idx = axis, idx
         out = np.zeros(shape, dtype=values.dtype)
-        np.add.at(out, _along(idx, axis), values)
+        add_at(out, _along(idx, axis), values)
         return out
 
     @staticmethod
@@ -289,7 +324,7 @@ class IndexAddAlong(Function):
         ctx.axis, ctx.idx = axis, idx
         shape = values.shape[:axis] + (size,) + values.shape[axis + 1:]
         out = np.zeros(shape, dtype=values.dtype)
-        np.add.at(out, (slice(None),) * axis + (idx,), values)
+        add_at(out, (slice(None),) * axis + (idx,), values)
         return out
 
     @staticmethod

@@ -12,7 +12,7 @@ import numpy as np
 
 from deepnum.autograd.function import Function
 from deepnum.ops._util import as_tensor_arg, cast, sum_to
-from deepnum.ops.index import GetItem, _check_index, _index_arrays, _masks_to_positions
+from deepnum.ops.index import GetItem, _check_index, _index_arrays, add_at
 from deepnum.tensor import Tensor
 
 
@@ -33,7 +33,7 @@ class IndexPut(Function):
             ) from None
         ctx.index, ctx.accumulate, ctx.vshape, ctx.full_vshape = index, accumulate, vshape, np.shape(values)
         if accumulate:
-            np.add.at(out, _masks_to_positions(index), v)
+            add_at(out, index, v)
         else:
             out[index] = v
             ctx.kept = np.ones(x.shape, dtype=bool)

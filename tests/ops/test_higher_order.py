@@ -45,6 +45,11 @@ COMPOSITES = [
     ("prod", lambda m, x: (x * x + 1).prod(1).sum() + (x + 3).prod()),
     ("setitem", _setitem),
     ("addcmul_lerp_clamp", lambda m, x: (m.addcdiv(x, x, x * x + 1) * m.lerp(x, x.exp(), 0.3) * m.clamp(x, -0.5, 0.8)).sum()),
+    ("scatter_constant_pad", lambda m, x: (m.scatter(x, 1, m.tensor([[0, 2], [1, 3], [3, 0]]), x[:, :2] ** 2) ** 2).sum()
+     + (_pad(m, x, (1, 2, -1, 1), "constant") ** 3).sum()),
+    ("narrow_chunk_unbind", lambda m, x: x.narrow(1, 1, 2).exp().prod() + sum((c**3).sum() for c in x.chunk(3, 1))
+     + sum(r.sin().prod() for r in x.unbind(0))),
+    ("masked_fill_tensor_value", lambda m, x: (x.masked_fill(x > 0, x[0, 0] ** 2) ** 2).sum()),
     ("minmax_binary", lambda m, x: (m.maximum(x, x.flip(0) * 0.5) ** 3).sum() + m.minimum(x.exp(), x * 2).pow(2).sum()),
 ]
 
