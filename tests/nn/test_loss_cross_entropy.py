@@ -104,6 +104,17 @@ def test_all_targets_ignored_gives_nan_mean_but_zero_gradient_like_torch():
         assert np.isnan(out.item()) and not x.grad.numpy().any()
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_empty_batch_like_torch(reduction):
+    for target in (deepnum.zeros(0, dtype=deepnum.int64), deepnum.zeros(0, 4)):
+        x = deepnum.zeros(0, 4, requires_grad=True)
+        out = F.cross_entropy(x, target, reduction=reduction)
+        expected = TF.cross_entropy(to_torch(x), to_torch(target), reduction=reduction)
+        np.testing.assert_array_equal(out.detach().numpy(), expected.detach().numpy())
+        out.sum().backward()
+        assert x.grad.shape == (0, 4)
+
+
 def test_extreme_logits_give_finite_loss_and_gradients():
     x = deepnum.tensor([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, 1000.0],
                         [1000.0, 1000.0, -1000.0]], requires_grad=True)

@@ -165,7 +165,7 @@ class CrossEntropyProb(Function):
         if ctx.reduction == "none":
             u = _with_class_axis(grad)
         else:
-            u = grad / ctx.count if ctx.reduction == "mean" else grad
+            u = grad / max(ctx.count, 1) if ctx.reduction == "mean" else grad
         w_class = 1 if weight is None else _class_vector(weight, ctx.logp.ndim)
         q = target * (1 - eps) + eps / n_classes if eps else target
         wq = q * w_class
