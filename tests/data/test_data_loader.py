@@ -201,3 +201,32 @@ def test_worker_options_are_accepted_and_loading_stays_in_process():
     loader = DataLoader(_dataset(6), batch_size=4, num_workers=4, pin_memory=True,
                         persistent_workers=True, prefetch_factor=2)
     assert _labels(loader) == [[0, 1, 2, 3], [4, 5]]
+
+
+def test_minibatch_training_with_the_loader_lowers_the_loss():
+    # softmax regression on three separable blobs: shuffled mini-batches, cross-entropy
+    # plus the L2 penalty of 000 eq. 11, plain gradient steps
+    from deepnum import nn
+    from deepnum.nn import functional as F
+    from deepnum.nn.penalties import l2_penalty
+
+    rng = np.random.default_rng(0)
+    centers = np.array([[2.0, 0.0], [-2.0, 0.0], [0.0, 2.5]])
+    y = rng.integers(0, 3, 300)
+    x = (centers[y] + rng.normal(0, 0.5, (300, 2))).astype(np.float32)
+    ds = TensorDataset(deepnum.tensor(x), deepnum.tensor(y))
+    model = nn.Linear(2, 3)
+
+    def full_loss():
+        with deepnum.no_grad():
+            return F.cross_entropy(model(deepnum.tensor(x)), deepnum.tensor(y)).item()
+
+    before = full_loss()
+    for _ in range(5):
+        for xb, yb in DataLoader(ds, batch_size=32, shuffle=True):
+            loss = F.cross_entropy(model(xb), yb) + l2_penalty(model, 1e-2, len(ds))
+            model.zero_grad()
+            loss.backward()
+            for p in model.parameters():
+                p.data.array[...] -= 0.5 * p.grad.numpy()
+    assert full_loss() < 0.25 * before
