@@ -108,6 +108,8 @@ def test_strict_load_lists_missing_unexpected_and_size_mismatch():
     msg = str(err.value)
     assert 'Missing key(s) in state_dict: "ln.weight"' in msg
     assert 'Unexpected key(s) in state_dict: "extra.weight"' in msg
+    assert msg.index("Missing") < msg.index("Unexpected")  # PyTorch's order
+    assert msg.startswith("Error(s) in loading state_dict for Net:")
     state = make_net(nn).state_dict()
     state["heads.cls.weight"] = deepnum.zeros(5, 4)
     before = net.state_dict()["embed.weight"].numpy().copy()
