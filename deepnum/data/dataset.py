@@ -110,8 +110,14 @@ class Subset(Dataset):
         return len(self.indices)
 
     def _batch(self, indices: np.ndarray):
-        return self.dataset._batch(np.asarray(self.indices)[indices]) if isinstance(
-            self.dataset, Dataset) else None
+        if not isinstance(self.dataset, Dataset):
+            return None
+        # converting a 60,000-long index list costs more than the batch itself: do it once
+        cached = self.__dict__.get("_index_array")
+        if cached is None or cached[0] is not self.indices or len(cached[1]) != len(self.indices):
+            cached = (self.indices, np.asarray(self.indices, dtype=np.int64))
+            self._index_array = cached
+        return self.dataset._batch(cached[1][indices])
 
 
 class ConcatDataset(Dataset):
