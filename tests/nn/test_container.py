@@ -119,8 +119,21 @@ def test_residual_computes_x_plus_f_x_and_its_gradient():
     expected = 1 + (1 - np.tanh(z) ** 2) @ w  # the identity path contributes the 1
     assert_close(x.grad, expected)
     assert list(block.state_dict()) == ["module.0.weight", "module.0.bias"]
-    with pytest.raises(RuntimeError, match=r"Residual: the wrapped Linear changed the shape from \(3, 4\) to \(3, 2\)"):
+    with pytest.raises(RuntimeError, match=r"Residual: the wrapped Linear maps shape \(3, 4\) to \(3, 2\) but the shortcut gives \(3, 4\)"):
         nn.Residual(nn.Linear(4, 2))(x)
+    assert repr(block).startswith("Residual(\n  (module): Sequential(")
+
+
+def test_residual_with_projection_shortcut():
+    branch, proj = nn.Linear(4, 2), nn.Linear(4, 2, bias=False)
+    block = nn.Residual(branch, shortcut=proj)
+    (x,) = random_inputs((3, 4))
+    y = block(x)
+    xs = x.detach().numpy()
+    assert_close(y, xs @ proj.weight.detach().numpy().T + branch(x).detach().numpy())
+    assert list(block.state_dict()) == ["module.weight", "module.bias", "shortcut.weight"]
+    y.sum().backward()
+    assert_close(x.grad, np.tile(branch.weight.detach().numpy().sum(0) + proj.weight.detach().numpy().sum(0), (3, 1)))
 
 
 def test_residual_keeps_gradients_alive_in_a_deep_stack():

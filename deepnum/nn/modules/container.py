@@ -299,11 +299,17 @@ def _as_parameter(value) -> Parameter:
 
 
 class Residual(Module):
-    """Skip connection y = x + f(x) around ``module`` (002, residual networks; He et al. 2016).
+    """Skip connection y = s(x) + f(x) around ``module`` f (002, residual networks; He et al. 2016).
 
-    The identity path carries the gradient past f unchanged (dy/dx = I + df/dx), which is
-    why deep residual stacks do not suffer vanishing gradients (004 on skip connections).
-    ``module`` must map its input to the same shape.
+    With the default identity shortcut s(x) = x the identity path carries the gradient past f
+    unchanged (dy/dx = I + df/dx), which is why deep residual stacks do not suffer vanishing
+    gradients (004 on skip connections). When f changes the shape, pass a ``shortcut``
+    module (e.g. a 1×1 convolution or a ``Linear``) that maps x to f(x)'s shape: the
+    "projection shortcut" of ResNets.
+
+    Args:
+        module: the residual branch f.
+        shortcut: the skip branch s; None (default) for the identity.
 
     References:
         002 ("Residual neural network": skip connections); He, Zhang, Ren & Sun, "Deep
@@ -316,15 +322,21 @@ class Residual(Module):
         deepnum.Size([2, 4])
     """
 
-    def __init__(self, module: Module) -> None:
+    def __init__(self, module: Module, shortcut: Module | None = None) -> None:
         super().__init__()
         self.module = module
+        if shortcut is not None:
+            self.shortcut = shortcut
+        else:  # a plain attribute: no "(shortcut): None" line in the repr
+            self.__dict__["shortcut"] = None
 
     def forward(self, input):
         out = self.module(input)
-        if tuple(out.shape) != tuple(input.shape):
+        skip = input if self.shortcut is None else self.shortcut(input)
+        if tuple(out.shape) != tuple(skip.shape):
             raise RuntimeError(
-                f"Residual: the wrapped {type(self.module).__name__} changed the shape from "
-                f"{tuple(input.shape)} to {tuple(out.shape)}; x + f(x) needs equal shapes"
+                f"Residual: the wrapped {type(self.module).__name__} maps shape "
+                f"{tuple(input.shape)} to {tuple(out.shape)} but the shortcut gives "
+                f"{tuple(skip.shape)}; pass a shortcut module that matches f(x)'s shape"
             )
-        return input + out
+        return skip + out
