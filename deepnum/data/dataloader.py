@@ -24,7 +24,12 @@ from deepnum.data.dataset import Dataset, IterableDataset
 from deepnum.data.sampler import BatchSampler, RandomSampler, SequentialSampler
 from deepnum.tensor import Tensor
 
-__all__ = ["DataLoader", "default_collate", "default_convert"]
+__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
+
+
+def get_worker_info():
+    """None: data is always loaded in the main process (PyTorch returns None there too)."""
+    return None
 
 
 def _tensor(array: np.ndarray) -> Tensor:

@@ -20,7 +20,9 @@ from deepnum.data import (
     Subset,
     SubsetRandomSampler,
     TensorDataset,
+    WeightedRandomSampler,
     default_collate,
+    get_worker_info,
 )
 
 
@@ -230,3 +232,17 @@ def test_minibatch_training_with_the_loader_lowers_the_loss():
             for p in model.parameters():
                 p.data.array[...] -= 0.5 * p.grad.numpy()
     assert full_loss() < 0.25 * before
+
+
+def test_weighted_random_sampler_and_worker_info():
+    deepnum.manual_seed(0)
+    draws = list(WeightedRandomSampler([0.0, 1.0, 3.0], num_samples=4000))
+    counts = np.bincount(draws, minlength=3)
+    assert counts[0] == 0 and 2.6 < counts[2] / counts[1] < 3.4
+    once = list(WeightedRandomSampler([1.0, 1.0, 5.0, 0.0], 3, replacement=False))
+    assert sorted(once) == [0, 1, 2]
+    loader = DataLoader(_dataset(6), batch_size=4, sampler=WeightedRandomSampler([1.0] * 6, 8))
+    assert [len(y) for _, y in loader] == [4, 4]
+    with pytest.raises(ValueError, match="cannot draw 4 samples without replacement from 3"):
+        WeightedRandomSampler([1.0, 1.0, 1.0, 0.0], 4, replacement=False)
+    assert get_worker_info() is None
