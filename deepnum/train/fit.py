@@ -130,7 +130,8 @@ def fit(model, optimizer, loss_fn, train_loader, epochs: int = 1, val_loader=Non
         resume_from: a checkpoint written by ``ModelCheckpoint``: model, optimiser, callback
             states, random state and epoch are restored and training continues after it.
         verbose: 1 shows progress (``ProgressBar``), 0 is silent.
-        check_collapse: warn when the dev predictions collapse to one class (003 §2.9).
+        check_collapse: warn when the dev predictions of the last epoch are (almost) all one
+            class (003 §2.9).
 
     Returns:
         History: ``history.history["val_loss"]`` etc., one value per epoch.
@@ -150,7 +151,6 @@ def fit(model, optimizer, loss_fn, train_loader, epochs: int = 1, val_loader=Non
     if resume_from is not None:
         initial_epoch = load_checkpoint(resume_from, model, optimizer, cbs, train_loader)
     model.stop_training = False
-    warned_collapse = False
     logs: dict = {}
     cbs.on_train_begin()
     try:
@@ -178,9 +178,9 @@ def fit(model, optimizer, loss_fn, train_loader, epochs: int = 1, val_loader=Non
                 cbs.on_batch_end(batch, {"loss": value})
             logs = {"loss": loss_mean.compute(), **{m.name: m.compute() for m in meters}}
             if val_loader is not None:
-                collapse = check_collapse and not warned_collapse and any(m.name == "accuracy" for m in meters)
+                # early epochs often predict one class; only the trained model's predictions tell
+                collapse = check_collapse and epoch == epochs - 1 and any(m.name == "accuracy" for m in meters)
                 dev = evaluate(model, val_loader, loss_fn, metrics, check_collapse=collapse)
-                warned_collapse = warned_collapse or collapse
                 logs.update({f"val_{k}": v for k, v in dev.items()})
             logs["lr"] = lr
             cbs.on_epoch_end(epoch, logs)
