@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.nn.modules.module import Module
-from deepnum.ops import elementwise as ew
+from deepnum import ops
 from deepnum.tensor import Tensor
 
 __all__ = ["penalized_parameters", "l2_penalty", "l1_penalty", "scad_penalty"]
@@ -79,7 +79,7 @@ def l1_penalty(module, lam: float, m: int = 1, include_bias: bool = False) -> Te
     References:
         000 §6.3, eq. 10; 003 §2.2 (penalty on the sum of absolute values of the weights).
     """
-    terms = [ew.abs(p).sum() for p in penalized_parameters(module, include_bias)]
+    terms = [ops.abs(p).sum() for p in penalized_parameters(module, include_bias)]
     return _total(terms) * (lam / m)
 
 
@@ -110,10 +110,10 @@ def scad_penalty(module, lam: float, a: float = 3.7, include_bias: bool = False)
         raise ValueError(f"scad_penalty: a must be greater than 2, got {a}")
     terms = []
     for p in penalized_parameters(module, include_bias):
-        w = ew.abs(p)
+        w = ops.abs(p)
         wa = w.array
         middle = (w * (2 * a * lam) - w * w - lam * lam) * (1 / (2 * (a - 1)))
         flat = lam * lam * (a + 1) / 2
-        value = ew.where(wa <= lam, w * lam, ew.where(wa <= a * lam, middle, flat))
+        value = ops.where(wa <= lam, w * lam, ops.where(wa <= a * lam, middle, flat))
         terms.append(value.sum())
     return _total(terms)

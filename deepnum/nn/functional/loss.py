@@ -22,7 +22,7 @@ from deepnum.nn.functional._loss_reduction import (
     reduce_loss,
     weighted_mean,
 )
-from deepnum.ops import elementwise as ew
+from deepnum import ops
 from deepnum.ops._util import cast, sum_to
 from deepnum.ops.elementwise import Sigmoid
 from deepnum.tensor import Tensor
@@ -103,7 +103,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     op = "l1_loss"
     reduction = check_reduction(op, legacy_reduction(size_average, reduce, reduction))
     x, y = _pair(op, input, target)
-    loss = ew.abs(x - y)
+    loss = ops.abs(x - y)
     if weight is not None:
         return weighted_mean(loss, as_float_tensor(weight, op, "weight"), op, x, reduction)
     return reduce_loss(loss, reduction)
@@ -126,8 +126,8 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0,
         raise RuntimeError(f"{op}: delta must be positive, got {delta}")
     x, y = _pair(op, input, target)
     d = x - y
-    ad = ew.abs(d)
-    loss = ew.where(ad.array < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    ad = ops.abs(d)
+    loss = ops.where(ad.array < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
     if weight is not None:
         w = as_float_tensor(weight, op, "weight")
         if tuple(w.shape) != tuple(x.shape):
@@ -152,8 +152,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
         return l1_loss(input, target, reduction=reduction)
     x, y = _pair(op, input, target)
     d = x - y
-    ad = ew.abs(d)
-    loss = ew.where(ad.array < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
+    ad = ops.abs(d)
+    loss = ops.where(ad.array < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
     return reduce_loss(loss, reduction)
 
 
@@ -208,7 +208,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     reduction = check_reduction(op, reduction)
     v = _ClampMin.apply(cast(v, x.dtype), eps)
     d = x - y
-    loss = (ew.log(v) + d * d / v) * 0.5
+    loss = (ops.log(v) + d * d / v) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return reduce_loss(loss, reduction)
@@ -235,11 +235,11 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
                                 ("mean", "batchmean", "sum", "none"))
     x, y = _pair(op, input, target)
     if log_target:
-        loss = ew.exp(y) * (y - x)
+        loss = ops.exp(y) * (y - x)
     else:
         positive = y.array > 0
         # y log y with 0 log 0 = 0: the log sees 1 where y is 0, so nothing is infinite
-        loss = y * (ew.log(ew.where(positive, y, 1.0)) - x)
+        loss = y * (ops.log(ops.where(positive, y, 1.0)) - x)
     if reduction == "batchmean":
         total = loss.sum()
         return total / x.shape[0] if x.ndim else total
