@@ -20,7 +20,8 @@ from deepnum.optim.optimizer import Optimizer
 
 __all__ = [
     "LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "LinearLR",
-    "CosineAnnealingLR", "ReduceLROnPlateau", "OneCycleLR",
+    "CosineAnnealingLR", "ReduceLROnPlateau", "OneCycleLR", "MultiplicativeLR", "ConstantLR",
+    "PolynomialLR", "SequentialLR", "ChainedScheduler", "CosineAnnealingWarmRestarts", "CyclicLR",
     "InverseTimeDecay", "ExponentialEpochDecay", "InverseSqrtDecay", "LinearDecayToConstant",
 ]
 
@@ -90,6 +91,9 @@ class LRScheduler:
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or jump to ``epoch``) and write the new rates into the groups."""
         self._step_count += 1
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
         if epoch is None:
             self.last_epoch += 1
             values = self.get_lr()
@@ -313,6 +317,10 @@ class CosineAnnealingLR(LRScheduler):
 
 
 from deepnum.optim._plateau_onecycle import OneCycleLR, ReduceLROnPlateau  # noqa: E402
+from deepnum.optim._more_schedulers import (  # noqa: E402
+    ChainedScheduler, ConstantLR, CosineAnnealingWarmRestarts, CyclicLR, MultiplicativeLR,
+    PolynomialLR, SequentialLR,
+)
 from deepnum.optim._notes_schedules import (  # noqa: E402
     ExponentialEpochDecay, InverseSqrtDecay, InverseTimeDecay, LinearDecayToConstant,
 )

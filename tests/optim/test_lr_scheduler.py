@@ -46,6 +46,15 @@ SCHEDULERS = [
     ("OneCycleLR", dict(max_lr=0.8, total_steps=STEPS + 1, three_phase=True, pct_start=0.25)),
     ("OneCycleLR", dict(max_lr=0.8, total_steps=STEPS + 1, cycle_momentum=False, div_factor=10.0,
                         final_div_factor=100.0)),
+    ("MultiplicativeLR", dict(lr_lambda=lambda e: 0.95 if e % 3 else 1.02)),
+    ("ConstantLR", dict(factor=0.25, total_iters=6)),
+    ("PolynomialLR", dict(total_iters=12, power=2.0)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=4)),
+    ("CosineAnnealingWarmRestarts", dict(T_0=3, T_mult=2, eta_min=0.001)),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4)),
+    ("CyclicLR", dict(base_lr=[0.01, 0.02], max_lr=0.2, step_size_up=3, step_size_down=5,
+                      mode="triangular2")),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4, mode="exp_range", gamma=0.97)),
 ]
 
 
@@ -261,3 +270,55 @@ def test_notes_schedules_errors():
         sched.LinearDecayToConstant(opt, total_iters=0)
     with pytest.raises(ValueError, match="base must be in \\(0, 1\\], got 1.5"):
         sched.ExponentialEpochDecay(opt, base=1.5)
+
+
+def _composite(lib, opt, kind):
+    s = lib.optim.lr_scheduler
+    if kind == "sequential":
+        warmup = s.LinearLR(opt, start_factor=0.1, total_iters=5)
+        decay = s.CosineAnnealingLR(opt, T_max=12)
+        tail = s.ExponentialLR(opt, gamma=0.9)
+        return s.SequentialLR(opt, [warmup, decay, tail], milestones=[5, 17])
+    return s.ChainedScheduler([s.ConstantLR(opt, factor=0.5, total_iters=4),
+                               s.ExponentialLR(opt, gamma=0.9)])
+
+
+@pytest.mark.parametrize("kind", ["sequential", "chained"])
+def test_composite_schedulers_match_torch(kind):
+    dn_opt, t_opt = _optimizers()
+    dn, t = _composite(deepnum, dn_opt, kind), _composite(torch, t_opt, kind)
+    np.testing.assert_allclose(dn.get_last_lr(), t.get_last_lr(), rtol=1e-12)
+    for k in range(STEPS):
+        dn_opt.step()
+        t_opt.step()
+        dn.step()
+        t.step()
+        np.testing.assert_allclose(dn.get_last_lr(), t.get_last_lr(), rtol=1e-12,
+                                   err_msg=f"step {k}")
+    # resume mid-run from both state dicts: the rest of the sequence is the same
+    opt2, _ = _optimizers()
+    again = _composite(deepnum, opt2, kind)
+    opt2.load_state_dict(dn_opt.state_dict())
+    again.load_state_dict(dn.state_dict())
+    for _ in range(8):
+        dn.step()
+        again.step()
+        assert again.get_last_lr() == dn.get_last_lr()
+
+
+def test_composite_scheduler_errors():
+    opt, other = _optimizers()[0], _optimizers()[0]
+    with pytest.raises(ValueError, match="expects at least one scheduler"):
+        sched.SequentialLR(opt, [], milestones=[])
+    with pytest.raises(ValueError, match="one more than the number of milestone points"):
+        sched.SequentialLR(opt, [sched.StepLR(opt, 2), sched.StepLR(opt, 3)], milestones=[])
+    with pytest.raises(ValueError, match="to belong to the same optimizer"):
+        sched.ChainedScheduler([sched.StepLR(opt, 2), sched.StepLR(other, 2)])
+    with pytest.raises(ValueError, match="does not support `ReduceLROnPlateau`"):
+        sched.ChainedScheduler([sched.ReduceLROnPlateau(opt)])
+    with pytest.raises(ValueError, match="Expected positive integer T_0, but got 0"):
+        sched.CosineAnnealingWarmRestarts(opt, T_0=0)
+    with pytest.raises(ValueError, match="CyclicLR: mode 'saw' is invalid"):
+        sched.CyclicLR(opt, base_lr=0.1, max_lr=1.0, mode="saw")
+    with pytest.raises(TypeError, match="lr_lambda should be a function, but got float"):
+        sched.MultiplicativeLR(opt, lr_lambda=0.5)
