@@ -15,11 +15,13 @@ import warnings
 import numpy as np
 
 from deepnum.autograd.function import Function
-from deepnum.ops._util import as_tensor_arg, cast, normalize_dim, sum_to
+from deepnum.ops._util import as_tensor_arg, sum_to
 from deepnum.ops.elementwise import Sigmoid, Tanh, _float_input
 from deepnum.ops.elementwise import relu as _relu
 from deepnum.ops.elementwise import sigmoid, tanh
 from deepnum.ops.inplace import apply_inplace
+from deepnum.ops.logexp import log_softmax as _ops_log_softmax
+from deepnum.ops.logexp import softmax as _ops_softmax
 from deepnum.tensor import Tensor
 
 __all__ = [
@@ -246,74 +248,30 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 
 # ----------------------------------------------------------------- softmax and friends
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        e = np.exp(x - x.max(axis=dim, keepdims=True))  # shifted: exp never overflows (001 App. A)
-        e /= e.sum(axis=dim, keepdims=True)
-        ctx.dim = dim
-        ctx.save_for_backward(e)
-        return e
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        # Jacobian-vector product of softmax: y ⊙ (g - Σ g y)
-        return y * (grad - (grad * y).sum(axis=ctx.dim, keepdims=True)), None
-
-
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))  # log-sum-exp (001 App. A)
-        ctx.dim = dim
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad - np.exp(y) * grad.sum(axis=ctx.dim, keepdims=True), None
-
-
-def _softmax_dim(name: str, dim, ndim: int) -> int:
-    if dim is None:
-        warnings.warn(
-            f"Implicit dimension choice for {name} has been deprecated. Change the call to "
-            "include dim=X as an argument.",
-            UserWarning,
-            stacklevel=3,
-        )
-        dim = 0 if ndim in (0, 1, 3) else 1
-    return normalize_dim(dim, ndim, name)
-
-
-def _softmax_input(input, dtype):
-    x = _float_input(input)
-    return cast(x, np.dtype(dtype)) if dtype is not None else x
-
-
+# The fused, stable softmax and log-softmax Functions are deepnum's own ops (ops/logexp.py);
+# these wrappers give them the ``nn.functional`` signature (``_stacklevel`` before ``dtype``).
 def softmax(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
-    """exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim``, computed with the max subtracted."""
-    x = _softmax_input(input, dtype)
-    if x.ndim == 0:
-        return Softmax.apply(x.reshape(1), 0).reshape(())
-    return Softmax.apply(x, _softmax_dim("softmax", dim, x.ndim))
+    """exp(xᵢ) / Σⱼ exp(xⱼ) along ``dim``, computed with the max subtracted (001 App. A)."""
+    return _ops_softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """xᵢ - log Σⱼ exp(xⱼ) along ``dim`` (stable log-sum-exp, 001 App. A)."""
-    x = _softmax_input(input, dtype)
-    if x.ndim == 0:
-        return LogSoftmax.apply(x.reshape(1), 0).reshape(())
-    return LogSoftmax.apply(x, _softmax_dim("log_softmax", dim, x.ndim))
+    return _ops_log_softmax(input, dim, dtype)
 
 
 def softmin(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
     """softmax(-x) along ``dim``."""
-    x = _softmax_input(input, dtype)
-    return Softmax.apply(-x, _softmax_dim("softmin", dim, x.ndim))
+    x = _float_input(input)
+    if dim is None:
+        warnings.warn(
+            "Implicit dimension choice for softmin has been deprecated. Change the call to "
+            "include dim=X as an argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    return _ops_softmax(-x, dim, dtype)
 
 
 # --------------------------------------------------------------------- clipping family
