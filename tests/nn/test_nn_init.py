@@ -189,3 +189,16 @@ def test_random_default_init_bounds_equal_torch(make):
         assert p.shape == tuple(t.shape) and p.dtype == deepnum.float32, name
         assert np.abs(a).max() <= bound and np.abs(t.detach().numpy()).max() <= bound, name
         assert np.abs(a).max() > 0.8 * bound, name  # the whole interval is used
+
+
+def test_init_argument_errors():
+    with pytest.raises(ValueError, match="Mode fan_avg not supported"):
+        init.kaiming_uniform_(_param(3, 3), mode="fan_avg")
+    with pytest.raises(ValueError, match="need a < b"):
+        init.trunc_normal_(_param(3), a=1.0, b=-1.0)
+    with pytest.raises(ValueError, match="negative_slope"):
+        init.calculate_gain("leaky_relu", "steep")
+    with pytest.raises(ValueError, match="Only tensors with 3, 4, or 5 dimensions"):
+        init.dirac_(_param(2, 2))
+    with pytest.raises(ValueError, match="targets give 2 marginals for a layer with 3 outputs"):
+        init.output_marginals_(nn.Linear(2, 3), np.zeros((4, 2), np.float32), "regression")
