@@ -1,6 +1,12 @@
 """Shared test set-up: torch (the test-only oracle) on one thread, seeded runs."""
 
-import numpy as np
+import os
+
+# NumPy's BLAS on one thread too (set before NumPy loads it): the tests' matrices are small, and
+# on a busy 2-core machine BLAS threads waiting for each other made small GEMMs 10-20x slower.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 import pytest
 
 import deepnum
