@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.optim.optimizer import (
-    Optimizer, _check_lr, _check_nonneg, _grad_array, _state_tensor, _step_tensor,
+    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _state_tensor,
+    _step_tensor,
 )
 
 __all__ = ["Adadelta"]
@@ -39,8 +40,9 @@ class Adadelta(Optimizer):
         000 eq. 20-22 (the running average of squared gradients).
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *,
-                 maximize=False) -> None:
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
+                 capturable=False, maximize=False, differentiable=False) -> None:
+        _check_differentiable("Adadelta", differentiable)
         _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")

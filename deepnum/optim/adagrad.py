@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.optim.optimizer import (
-    Optimizer, _check_lr, _check_nonneg, _grad_array, _state_tensor, _step_tensor,
+    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _state_tensor,
+    _step_tensor,
 )
 
 __all__ = ["Adagrad"]
@@ -41,7 +42,9 @@ class Adagrad(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, *, maximize=False) -> None:
+                 initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
+                 differentiable=False, fused=None) -> None:
+        _check_differentiable("Adagrad", differentiable)
         _check_lr(lr)
         _check_nonneg(lr_decay, "lr_decay")
         _check_nonneg(weight_decay, "weight_decay")

@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from deepnum.optim.optimizer import (
-    Optimizer, _check_lr, _check_nonneg, _grad_array, _state_tensor, _step_tensor,
+    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _state_tensor,
+    _step_tensor,
 )
 
 __all__ = ["Adam", "AdamW"]
@@ -29,6 +30,8 @@ class Adam(Optimizer):
         weight_decay: L2 penalty λ added to the gradient as ``λθ`` (default 0).
         amsgrad: divide by the running maximum of v̂ (AMSGrad, default False).
         maximize: ascend the objective instead of descending it (default False).
+        decoupled_weight_decay: apply the decay to θ directly, as AdamW (default False).
+        foreach, fused, capturable: PyTorch kernel choices, accepted and ignored.
 
     Examples:
         >>> import deepnum
@@ -43,10 +46,10 @@ class Adam(Optimizer):
         arXiv:1412.6980. S. J. Reddi et al., "On the Convergence of Adam and Beyond", ICLR 2018.
     """
 
-    _decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, *, maximize=False) -> None:
+                 amsgrad=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False) -> None:
+        _check_differentiable(type(self).__name__, differentiable)
         _check_lr(lr)
         _check_nonneg(eps, "epsilon")
         if not 0.0 <= betas[0] < 1.0:
@@ -55,7 +58,8 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
         _check_nonneg(weight_decay, "weight_decay")
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize)
+                        amsgrad=amsgrad, maximize=maximize,
+                        decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _init_state(self, p, amsgrad: bool) -> dict:
@@ -82,7 +86,7 @@ class Adam(Optimizer):
                 state["step"].array += 1
                 k = float(state["step"].array)
                 if wd != 0:
-                    if self._decoupled:
+                    if group["decoupled_weight_decay"]:
                         theta *= 1 - lr * wd  # decoupled decay: shrink θ directly (AdamW)
                     else:
                         g = g + wd * theta  # L2 penalty λθ added to the gradient
@@ -112,6 +116,8 @@ class Adam(Optimizer):
 class AdamW(Adam):
     r"""AdamW: Adam with decoupled weight decay, ``θ ← θ(1 − αλ)`` before the Adam step.
 
+    The same as ``Adam(..., decoupled_weight_decay=True)``, with a default decay of 1e-2.
+
     The decay shrinks the weights directly instead of entering the moment estimates as an L2
     gradient (003 §2.2 describes weight decay as multiplying the weights by a number slightly
     less than 1 after each iteration).
@@ -130,8 +136,8 @@ class AdamW(Adam):
         arXiv:1711.05101. 003 §2.2 (weight decay); 000 eq. 23.
     """
 
-    _decoupled = True
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, *, maximize=False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 amsgrad=False, *, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         differentiable=differentiable, decoupled_weight_decay=True)

@@ -41,6 +41,16 @@ def _check_nonneg(value, name: str) -> None:
         raise ValueError(f"Invalid {name} value: {value}")
 
 
+def _check_differentiable(name: str, differentiable: bool) -> None:
+    """``foreach``, ``fused`` and ``capturable`` select PyTorch kernels and are accepted and
+    ignored (deepnum has one NumPy path); a differentiable update is not available."""
+    if differentiable:
+        raise NotImplementedError(
+            f"{name}: differentiable=True is not supported; deepnum's optimisers update "
+            "parameters in place outside autograd"
+        )
+
+
 def _step_tensor() -> Tensor:
     """A fresh step counter: a 0-d float32 tensor, as PyTorch stores ``state['step']``."""
     return Tensor._make(np.zeros((), dtype=np.float32), False, None, 0)
@@ -117,6 +127,15 @@ class Optimizer:
             )
         else:
             params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        if names:
+            if len(names) != len(params):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are "
+                    "missing"
+                )
+            param_group["param_names"] = names
+            params = [p[1] for p in params]
         param_group["params"] = params
         for p in params:
             if not isinstance(p, Tensor):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.optim.optimizer import (
-    Optimizer, _check_lr, _check_nonneg, _grad_array, _state_tensor, _step_tensor,
+    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _state_tensor,
+    _step_tensor,
 )
 
 __all__ = ["RMSprop"]
@@ -45,7 +46,9 @@ class RMSprop(Optimizer):
     """
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False) -> None:
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False) -> None:
+        _check_differentiable("RMSprop", differentiable)
         _check_lr(lr)
         _check_nonneg(eps, "epsilon")
         _check_nonneg(momentum, "momentum")

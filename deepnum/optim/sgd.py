@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnum.optim.optimizer import Optimizer, _check_lr, _check_nonneg, _grad_array, _state_tensor
+from deepnum.optim.optimizer import (
+    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _state_tensor,
+)
 
 __all__ = ["SGD"]
 
@@ -43,7 +45,9 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False) -> None:
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None) -> None:
+        _check_differentiable("SGD", differentiable)
         _check_lr(lr)
         _check_nonneg(momentum, "momentum")
         _check_nonneg(weight_decay, "weight_decay")

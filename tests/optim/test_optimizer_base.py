@@ -124,3 +124,20 @@ def test_closure_required():
         optim.LBFGS(_params()).step(None)
     with pytest.raises(ValueError, match="LBFGS doesn't support per-parameter options"):
         optim.LBFGS([{"params": _params(1)}, {"params": _params(1)}])
+
+
+def test_named_parameters_are_accepted():
+    a, b = _params()
+    opt = optim.SGD([("w", a), ("b", b)], lr=0.1)
+    assert opt.param_groups[0]["param_names"] == ["w", "b"]
+    assert opt.param_groups[0]["params"] == [a, b]
+    with pytest.raises(ValueError, match="with/without names"):
+        optim.SGD([("w", a), b], lr=0.1)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta"])
+def test_pytorch_kernel_options(name):
+    opt = getattr(optim, name)(_params(), foreach=False)
+    assert "foreach" not in opt.defaults  # one NumPy path: the choice is ignored
+    with pytest.raises(NotImplementedError, match=f"{name}: differentiable=True is not supported"):
+        getattr(optim, name)(_params(), differentiable=True)

@@ -234,3 +234,10 @@ def test_add_param_group_and_repr():
     assert opt.param_groups[1]["momentum"] == 0.9 and opt.param_groups[1]["lr"] == 0.01
     text = repr(opt)
     assert text.startswith("SGD (") and "Parameter Group 1" in text and "lr: 0.01" in text
+
+
+def test_adam_with_decoupled_weight_decay_is_adamw():
+    pair = Pair(np.float64)
+    dn = optim.Adam(pair.dn, lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)
+    t = torch.optim.AdamW(pair.t, lr=0.05, weight_decay=0.1, foreach=False)
+    run_pair(pair, dn, t, steps=10)
