@@ -268,10 +268,11 @@ def cmd_predict(args) -> int:
         x = np.load(path, allow_pickle=False) if path.suffix == ".npy" else np.loadtxt(path, delimiter=",", ndmin=2)
     except ValueError as err:
         raise _Fail(f"input file {path} cannot be read as numbers ({err})") from None
-    x = np.ascontiguousarray(x, dtype=np.float32).reshape(len(x), *info.input_shape) if x.size else x
-    if x.size == 0 or x[0].size != int(np.prod(info.input_shape)):
-        raise _Fail(f"input file {path}: expected rows of {int(np.prod(info.input_shape))} values for "
-                    f"{info.input_shape}, got shape {x.shape}")
+    size = int(np.prod(info.input_shape))
+    if x.ndim == 0 or x.size == 0 or x[0].size != size:
+        raise _Fail(f"input file {path}: expected one example of {size} values {info.input_shape} per row, "
+                    f"got shape {x.shape}")
+    x = np.ascontiguousarray(x, dtype=np.float32).reshape(len(x), *info.input_shape)
     out = predict(model, x)
     result = out.argmax(1) if info.task == "classification" else out[:, 0]
     if args.output:

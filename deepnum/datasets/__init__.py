@@ -64,8 +64,8 @@ def _synthetic(make, n_default: int, **fixed):
 
 
 DATASETS: dict[str, DatasetInfo] = {
-    "mnist": DatasetInfo("classification", (784,), 10, "MNIST digits, 28x28 grey, 50k/10k/10k",
-                         lambda **kw: load_mnist(**{k: v for k, v in kw.items() if k in ("root", "download")})),
+    "mnist": DatasetInfo("classification", (1, 28, 28), 10, "MNIST digits, 28x28 grey, 50k/10k/10k",
+                         lambda root=None, download=False, **_: load_mnist(root, download, flatten=False)),
     "xor": DatasetInfo("classification", (2,), 2, "noisy XOR corners in the plane", _synthetic(xor, 400)),
     "parity": DatasetInfo("classification", (4,), 2, "parity of 4 random bits", _synthetic(parity, 400, n_bits=4)),
     "moons": DatasetInfo("classification", (2,), 2, "two interleaving half circles", _synthetic(two_moons, 1000)),
