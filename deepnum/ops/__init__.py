@@ -8,6 +8,7 @@ functions and installs the methods on ``Tensor``.
 from __future__ import annotations
 
 from deepnum.ops import (
+    arrange,
     conversion,
     creation,
     einsum,
@@ -18,18 +19,21 @@ from deepnum.ops import (
     join,
     linalg,
     logexp,
+    logic,
+    matrix,
     minmax,
     pad,
     pointwise,
     reduce,
     shape,
     sorting,
+    special,
 )
 from deepnum.tensor import Tensor
 
 _FAMILIES = [
-    elementwise, pointwise, reduce, minmax, sorting, logexp, linalg, einsum, shape, join, index,
-    index_put, pad, conversion, creation, inplace,
+    elementwise, pointwise, special, logic, reduce, minmax, sorting, logexp, linalg, einsum,
+    matrix, shape, join, arrange, index, index_put, pad, conversion, creation, inplace,
 ]
 
 

@@ -65,7 +65,8 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is ±inf or nan, silently, as in PyTorch
+            return a / b
 
     @staticmethod
     def backward(ctx, grad):
@@ -80,7 +81,8 @@ class Div(Function):
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
-        y = a**b
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            y = a**b
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -266,7 +268,8 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -277,7 +280,8 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        y = np.sqrt(x)
+        with np.errstate(invalid="ignore"):
+            y = np.sqrt(x)
         ctx.save_for_backward(y)
         return y
 
@@ -368,7 +372,8 @@ class Log1p(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log1p(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x)
 
     @staticmethod
     def backward(ctx, grad):

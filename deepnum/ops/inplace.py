@@ -99,7 +99,9 @@ def setitem(self, index, value) -> None:
 _NAMES = ["add", "sub", "mul", "div", "pow", "clamp", "exp", "log", "sqrt", "tanh", "sigmoid",
           "relu", "abs", "neg", "maximum", "minimum", "sin", "cos", "masked_fill", "sign",
           "floor", "ceil", "round", "addcmul", "addcdiv", "lerp", "clamp_min", "clamp_max",
-          "index_fill", "scatter", "scatter_add"]
+          "index_fill", "scatter", "scatter_add", "index_add", "nan_to_num", "remainder", "fmod",
+          "floor_divide", "square", "rsqrt", "reciprocal", "erf", "log2", "log10", "log1p", "expm1",
+          "trunc", "frac", "tan", "atan", "sinh", "cosh", "clip", "exp2", "logit"]
 
 TENSOR_METHODS = {name + "_": _inplace(name) for name in _NAMES}
 TENSOR_METHODS.update({

@@ -149,7 +149,8 @@ def frac(input) -> Tensor:
 class Rsqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        y = 1 / np.sqrt(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = 1 / np.sqrt(x)
         ctx.save_for_backward(y)
         return y
 

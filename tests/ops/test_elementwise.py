@@ -182,3 +182,12 @@ def test_broadcast_mismatch_names_both_shapes(op):
 def test_clamp_needs_a_bound():
     with pytest.raises(RuntimeError, match="clamp: at least one"):
         deepnum.clamp(deepnum.zeros(2))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m, x: m.log(x), lambda m, x: m.sqrt(x), lambda m, x: 1.0 / (x * 0), lambda m, x: m.rsqrt(x),
+    lambda m, x: m.log1p(x - 1), lambda m, x: x ** 0.5, lambda m, x: m.asin(x - 2),
+], ids=lambda f: "")
+def test_out_of_domain_gives_nan_or_inf_silently(fn):
+    x = deepnum.tensor([-1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(fn(deepnum, x).numpy(), fn(torch, torch.tensor([-1.0, 0.0, 1.0])).numpy())

@@ -1,0 +1,167 @@
+"""Tests and integer arithmetic: isnan, all/any, nonzero, isclose, remainder, floor_divide...
+
+Predicates return bool tensors outside the graph. ``remainder`` and ``fmod`` are
+differentiable (``a - q b`` with the integer quotient ``q`` held constant, as PyTorch);
+``floor_divide`` is not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from deepnum.autograd.function import Function
+from deepnum.ops._util import as_tensor_arg, binary_operands, normalize_dims, sum_to
+from deepnum.ops.elementwise import _apply_broadcasting, _raw, Where
+from deepnum.tensor import Tensor
+
+
+def _const(array) -> Tensor:
+    return Tensor._make(np.asarray(array), False, None, 0)
+
+
+def isnan(input) -> Tensor:
+    return _const(np.isnan(as_tensor_arg(input).array))
+
+
+def isinf(input) -> Tensor:
+    return _const(np.isinf(as_tensor_arg(input).array))
+
+
+def isfinite(input) -> Tensor:
+    return _const(np.isfinite(as_tensor_arg(input).array))
+
+
+def isposinf(input) -> Tensor:
+    return _const(np.isposinf(as_tensor_arg(input).array))
+
+
+def isneginf(input) -> Tensor:
+    return _const(np.isneginf(as_tensor_arg(input).array))
+
+
+def signbit(input) -> Tensor:
+    return _const(np.signbit(as_tensor_arg(input).array))
+
+
+def _logical_reduce(np_fn, name):
+    def op(input, dim=None, keepdim=False) -> Tensor:
+        x = as_tensor_arg(input)
+        axes = normalize_dims(dim, x.ndim, name)
+        out = np_fn(x.array, axis=axes, keepdims=bool(keepdim))
+        return _const(out.astype(np.uint8) if x.dtype == np.uint8 else out)
+
+    op.__name__ = name
+    op.__doc__ = f"Whether {'every' if name == 'all' else 'any'} element over ``dim`` is non-zero (bool)."
+    return op
+
+
+all = _logical_reduce(np.all, "all")
+any = _logical_reduce(np.any, "any")
+
+
+def nonzero(input, *, as_tuple: bool = False):
+    """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or one tensor per dim."""
+    a = as_tensor_arg(input).array
+    if a.ndim == 0:
+        n = int(bool(a))
+        return tuple(_const(np.zeros(n, np.int64)) for _ in range(1)) if as_tuple else _const(np.zeros((n, 0), np.int64))
+    idx = np.nonzero(a)
+    if as_tuple:
+        return tuple(_const(i.astype(np.int64)) for i in idx)
+    return _const(np.stack(idx, axis=1).astype(np.int64).reshape(-1, a.ndim))
+
+
+def argwhere(input) -> Tensor:
+    return nonzero(input)
+
+
+def count_nonzero(input, dim=None) -> Tensor:
+    x = as_tensor_arg(input)
+    return _const(np.count_nonzero(x.array, axis=normalize_dims(dim, x.ndim, "count_nonzero")).astype(np.int64))
+
+
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """``|input - other| <= atol + rtol * |other|`` element-wise."""
+    a, b = binary_operands(as_tensor_arg(input), as_tensor_arg(other))
+    return _const(np.isclose(_raw(a), _raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    return bool(isclose(input, other, rtol, atol, equal_nan).array.all())
+
+
+def equal(input, other) -> bool:
+    """True if both tensors have the same shape and elements."""
+    a, b = as_tensor_arg(input), as_tensor_arg(other)
+    return a.shape == b.shape and bool(np.array_equal(a.array, b.array))
+
+
+class _RoundedRemainder(Function):
+    """``a - q(a, b) b`` for an integer-valued quotient ``q`` treated as a constant."""
+
+    @staticmethod
+    def forward(ctx, a, b, mode):
+        q = np.floor(a / b) if mode == "floor" else np.trunc(a / b)
+        ctx.q = q
+        ctx.shapes = (np.shape(a), np.shape(b))
+        return np.remainder(a, b) if mode == "floor" else np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        need_a, need_b = ctx.needs_input_grad[:2]
+        sa, sb = ctx.shapes
+        return (sum_to(grad, sa) if need_a else None,
+                sum_to(-grad * ctx.q.astype(grad.dtype), sb) if need_b else None, None)
+
+
+def _rounded(mode, name):
+    def op(input, other) -> Tensor:
+        a, b = binary_operands(input, other)
+        dt = a.dtype if isinstance(a, Tensor) else b.dtype
+        if dt.kind in "iub":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fn = np.remainder if mode == "floor" else np.fmod
+                return _const(fn(_raw(as_tensor_arg(a)), _raw(as_tensor_arg(b))).astype(dt, copy=False))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _apply_broadcasting(_RoundedRemainder, name, a, b, mode)
+
+    op.__name__ = name
+    return op
+
+
+remainder = _rounded("floor", "remainder")
+fmod = _rounded("trunc", "fmod")
+
+
+def floor_divide(input, other) -> Tensor:
+    """``floor(input / other)`` (not differentiable), in the operands' promoted dtype."""
+    a, b = binary_operands(input, other)
+    dt = a.dtype if isinstance(a, Tensor) else b.dtype
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.floor_divide(_raw(as_tensor_arg(a)), _raw(as_tensor_arg(b)))
+    return _const(np.asarray(q).astype(dt, copy=False))
+
+
+def nan_to_num(input, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
+    """NaN, +inf and -inf replaced by finite numbers; the gradient is 0 at the replaced ones."""
+    x = as_tensor_arg(input)
+    if x.dtype.kind not in "fc":
+        return x
+    replaced = np.nan_to_num(x.array, nan=nan, posinf=posinf, neginf=neginf)
+    return Where.apply(np.isfinite(x.array), x, replaced)
+
+
+def _reflected(op):
+    return lambda self, other: op(other, self)
+
+
+TENSOR_METHODS = {
+    "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "isposinf": isposinf,
+    "isneginf": isneginf, "signbit": signbit, "all": all, "any": any, "nonzero": nonzero,
+    "argwhere": argwhere, "count_nonzero": count_nonzero, "isclose": isclose, "allclose": allclose,
+    "equal": equal, "remainder": remainder, "fmod": fmod, "floor_divide": floor_divide,
+    "nan_to_num": nan_to_num, "__mod__": remainder, "__rmod__": _reflected(remainder),
+    "__floordiv__": floor_divide, "__rfloordiv__": _reflected(floor_divide),
+}
+UFUNCS = {"isnan": isnan, "isinf": isinf, "isfinite": isfinite, "remainder": remainder,
+          "fmod": fmod, "floor_divide": floor_divide, "signbit": signbit}
