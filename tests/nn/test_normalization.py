@@ -158,7 +158,7 @@ def test_batch_renorm_needs_running_stats():
 
 
 # --------------------------------------------------------------------------------- LayerNorm
-@pytest.mark.parametrize("shape,normalized", [((4, 6), 6), ((2, 3, 4, 5), (4, 5)), ((3, 5), [5])])
+@pytest.mark.parametrize("shape,normalized", [((4, 6), 6), ((2, 3, 4, 5), (4, 5)), ((3, 5), [5]), ((5,), 5)])
 @pytest.mark.parametrize("kwargs", [{}, {"elementwise_affine": False}, {"bias": False}, {"eps": 1e-3}])
 def test_layernorm_matches_torch(shape, normalized, kwargs):
     layer, t_layer = nn.LayerNorm(normalized, **kwargs), torch.nn.LayerNorm(normalized, **kwargs)
@@ -177,6 +177,15 @@ def test_layernorm_gradcheck_and_second_derivative():
     check_against_torch(
         lambda x, w, b: deepnum.autograd.grad((F.layer_norm(x, (5,), w, b) ** 3).sum(), [x, w], create_graph=True)[0],
         lambda x, w, b: torch.autograd.grad((torch.nn.functional.layer_norm(x, (5,), w, b) ** 3).sum(), [x, w], create_graph=True)[0],
+        [x, w, b],
+    )
+
+
+def test_layernorm_unbatched_second_derivative():
+    x, w, b = random_inputs((5,), (5,), (5,), dtype=np.float64)
+    check_against_torch(
+        lambda x, w, b: deepnum.autograd.grad((F.layer_norm(x, (5,), w, b) ** 3).sum(), [w], create_graph=True)[0],
+        lambda x, w, b: torch.autograd.grad((torch.nn.functional.layer_norm(x, (5,), w, b) ** 3).sum(), [w], create_graph=True)[0],
         [x, w, b],
     )
 

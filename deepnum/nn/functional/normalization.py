@@ -73,11 +73,16 @@ class Normalize(Function):
         else:
             xhat, invstd = ctx.xhat, ctx.invstd
         grad_x = grad_w = grad_b = None
+        p_axes = ctx.param_axes
+
+        def over_params(t):  # sum over the axes γ and β are broadcast along (none for 1-D layer norm)
+            return t.sum(axis=p_axes) if p_axes else t
+
         if need_w:
             scaled = xhat if r is None else xhat * r + d
-            grad_w = (grad * scaled).sum(axis=ctx.param_axes).reshape(weight.shape)  # dy/dγ = r x̂ + d
+            grad_w = over_params(grad * scaled).reshape(weight.shape)  # dy/dγ = r x̂ + d
         if need_b:
-            grad_b = grad.sum(axis=ctx.param_axes).reshape(weight.shape if weight is not None else (-1,))
+            grad_b = over_params(grad).reshape(weight.shape if weight is not None else (-1,))
         if need_x:
             g = grad * weight.reshape(ctx.view) if weight is not None else grad
             if r is not None:
