@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.optim.optimizer import (
-    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _state_tensor,
-    _step_tensor,
+    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _scalar,
+    _state_tensor, _step_tensor,
 )
 
 __all__ = ["Adadelta"]
@@ -54,7 +54,8 @@ class Adadelta(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
+            lr, rho, eps = _scalar(group["lr"]), group["rho"], group["eps"]
+            wd = group["weight_decay"]
             for p in group["params"]:
                 if p.grad is None:
                     continue

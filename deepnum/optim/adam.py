@@ -7,8 +7,8 @@ import math
 import numpy as np
 
 from deepnum.optim.optimizer import (
-    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _state_tensor,
-    _step_tensor,
+    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _scalar,
+    _state_tensor, _step_tensor,
 )
 
 __all__ = ["Adam", "AdamW"]
@@ -75,7 +75,7 @@ class Adam(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+            lr, (beta1, beta2), eps = _scalar(group["lr"]), group["betas"], group["eps"]
             wd, amsgrad = group["weight_decay"], group["amsgrad"]
             for p in group["params"]:
                 if p.grad is None:

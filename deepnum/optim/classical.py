@@ -6,10 +6,12 @@ conventions (``param_groups``, ``state``, ``step(closure)``, ``state_dict``).
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 
 from deepnum.optim.optimizer import (
-    Optimizer, _check_lr, _check_nonneg, _grad_array, _state_tensor, _step_tensor,
+    Optimizer, _check_lr, _check_nonneg, _grad_array, _scalar, _state_tensor, _step_tensor,
 )
 
 __all__ = ["MomentumEMA", "RobbinsMonro", "BlockCoordinateDescent"]
@@ -58,7 +60,7 @@ class MomentumEMA(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr, beta, wd = group["lr"], group["beta"], group["weight_decay"]
+            lr, beta, wd = _scalar(group["lr"]), group["beta"], group["weight_decay"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -122,7 +124,8 @@ class RobbinsMonro(Optimizer):
                 if not state:
                     state["step"] = _step_tensor()
                 state["step"].array += 1
-                a_n = group["lr"] / (float(state["step"].array) + group["n0"])  # a_n = a/n
+                n = float(state["step"].array) + group["n0"]
+                a_n = _scalar(group["lr"]) / n  # a_n = a/n
                 p.array -= a_n * _grad_array(p, group["maximize"])  # θ_{n+1} = θ_n − a_n·X(θ_n)
         return loss
 
@@ -170,6 +173,9 @@ class BlockCoordinateDescent(Optimizer):
                     f"{len(optimizer.param_groups)} parameter groups"
                 )
         self.position = 0
+        self._optimizer_step_pre_hooks = OrderedDict()
+        self._optimizer_step_post_hooks = OrderedDict()
+        self._patch_step_function()
 
     # the inner optimiser's groups, state and defaults are this optimiser's
     defaults = property(lambda self: self.optimizer.defaults)

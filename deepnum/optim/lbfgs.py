@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnum.optim.optimizer import Optimizer, _check_lr
+from deepnum.optim.optimizer import Optimizer, _check_lr, _scalar
 
 __all__ = ["LBFGS"]
 
@@ -192,7 +192,7 @@ class LBFGS(Optimizer):
         if closure is None:
             raise RuntimeError("LBFGS.step() requires a closure that re-evaluates the loss")
         group = self.param_groups[0]
-        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        lr, max_iter, max_eval = _scalar(group["lr"]), group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]
 

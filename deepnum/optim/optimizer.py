@@ -8,8 +8,9 @@ optimisers run under ``no_grad``.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 
 import numpy as np
 
@@ -97,6 +98,9 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict) -> None:
         self.defaults = defaults
+        self._optimizer_step_pre_hooks: OrderedDict = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict = OrderedDict()
+        self._patch_step_function()
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -179,6 +183,41 @@ class Optimizer:
     def step(self, closure=None):
         """One optimisation step; ``closure`` re-evaluates the model and returns the loss."""
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ hooks
+    def _patch_step_function(self) -> None:
+        """Wrap the most derived ``step`` once so that step hooks run around it (as PyTorch)."""
+        cls = type(self)
+        step = cls.step
+        if getattr(step, "_hooked", False):
+            return
+
+        @functools.wraps(step)
+        def hooked_step(opt, *args, **kwargs):
+            for hook in list(opt.__dict__.get("_optimizer_step_pre_hooks", {}).values()):
+                result = hook(opt, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            f"{hook} must return None or a tuple of (new_args, new_kwargs), "
+                            f"but got {result}."
+                        )
+                    args, kwargs = result
+            out = step(opt, *args, **kwargs)
+            for hook in list(opt.__dict__.get("_optimizer_step_post_hooks", {}).values()):
+                hook(opt, args, kwargs)
+            return out
+
+        hooked_step._hooked = True
+        cls.step = hooked_step
+
+    def register_step_pre_hook(self, hook) -> _RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before each ``step``; it may return new args."""
+        return _RemovableHandle.add(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook) -> _RemovableHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after each ``step``."""
+        return _RemovableHandle.add(self._optimizer_step_post_hooks, hook)
 
     @staticmethod
     def _evaluate(closure):
@@ -267,6 +306,32 @@ class Optimizer:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self.__dict__.setdefault("_optimizer_step_pre_hooks", OrderedDict())
+        self.__dict__.setdefault("_optimizer_step_post_hooks", OrderedDict())
+        self._patch_step_function()
+
+
+class _RemovableHandle:
+    """Returned by the hook registrations; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, store: OrderedDict, key: int) -> None:
+        self.store, self.id = store, key
+
+    @classmethod
+    def add(cls, store: OrderedDict, hook) -> _RemovableHandle:
+        cls._next_id += 1
+        store[cls._next_id] = hook
+        return cls(store, cls._next_id)
+
+    def remove(self) -> None:
+        self.store.pop(self.id, None)
+
+
+def _scalar(value):
+    """A hyperparameter as a Python number (PyTorch also accepts 1-element tensors)."""
+    return value.item() if isinstance(value, Tensor) else value
 
 
 def _grad_array(p: Tensor, maximize: bool) -> np.ndarray:

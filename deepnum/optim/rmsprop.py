@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.optim.optimizer import (
-    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _state_tensor,
-    _step_tensor,
+    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _scalar,
+    _state_tensor, _step_tensor,
 )
 
 __all__ = ["RMSprop"]
@@ -72,7 +72,7 @@ class RMSprop(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+            lr, alpha, eps = _scalar(group["lr"]), group["alpha"], group["eps"]
             wd, mu = group["weight_decay"], group["momentum"]
             for p in group["params"]:
                 if p.grad is None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from deepnum.autograd import grad as autograd_grad
 from deepnum.optim.lbfgs import _strong_wolfe
-from deepnum.optim.optimizer import Optimizer, _check_lr, _check_nonneg
+from deepnum.optim.optimizer import Optimizer, _check_lr, _check_nonneg, _scalar
 from deepnum.tensor import Tensor
 
 __all__ = ["Newton", "ConjugateGradient"]
@@ -151,7 +151,7 @@ class Newton(Optimizer):
             grad = g[offset:offset + n].reshape(p.array.shape).copy()
             p.grad = Tensor._make(grad, False, None, 0)
             offset += n
-        flat.add(-group["lr"], delta)  # θ ← θ − lr·(H + αI)⁻¹ g
+        flat.add(-_scalar(group["lr"]), delta)  # θ ← θ − lr·(H + αI)⁻¹ g
         state = self.state[group["params"][0]]
         state["n_iter"] = state.get("n_iter", 0) + 1
         return loss.detach()
@@ -224,7 +224,7 @@ class ConjugateGradient(Optimizer):
         return float(self._evaluate(closure)), flat.grad()
 
     def _armijo(self, closure, flat, x, f, gtd, d, group):
-        s = group["lr"]
+        s = _scalar(group["lr"])
         for _ in range(group["max_ls"]):
             flat.set(x)
             flat.add(s, d)
@@ -283,7 +283,7 @@ class ConjugateGradient(Optimizer):
                 flat.set(x0)
                 return out
 
-            _, _, s, _ = _strong_wolfe(obj_func, x, group["lr"], d, f, g, gtd, c2=0.1,
+            _, _, s, _ = _strong_wolfe(obj_func, x, _scalar(group["lr"]), d, f, g, gtd, c2=0.1,
                                         max_ls=group["max_ls"])
         flat.set(x)
         flat.add(s, d)  # θ ← θ + s·d

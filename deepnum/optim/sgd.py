@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.optim.optimizer import (
-    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _state_tensor,
+    Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _scalar,
+    _state_tensor,
 )
 
 __all__ = ["SGD"]
@@ -60,7 +61,7 @@ class SGD(Optimizer):
     def step(self, closure=None):
         loss = self._evaluate(closure)
         for group in self.param_groups:
-            lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
+            lr, mu, tau = _scalar(group["lr"]), group["momentum"], group["dampening"]
             wd, nesterov = group["weight_decay"], group["nesterov"]
             for p in group["params"]:
                 if p.grad is None:

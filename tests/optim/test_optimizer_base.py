@@ -141,3 +141,32 @@ def test_pytorch_kernel_options(name):
     assert "foreach" not in opt.defaults  # one NumPy path: the choice is ignored
     with pytest.raises(NotImplementedError, match=f"{name}: differentiable=True is not supported"):
         getattr(optim, name)(_params(), differentiable=True)
+
+
+def test_step_hooks_run_once_around_step_and_can_be_removed():
+    calls = []
+    a, b = _params()
+    opt = optim.AdamW([a, b], lr=0.1)
+    pre = opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", o)))
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append(("post", o)))
+    opt.step()
+    assert calls == [("pre", opt), ("post", opt)]
+    pre.remove()
+    opt.step()
+    assert calls[2:] == [("post", opt)]
+    bcd = optim.BlockCoordinateDescent(optim.SGD([{"params": [a]}, {"params": [b]}], lr=0.1))
+    bcd.register_step_post_hook(lambda o, args, kwargs: calls.append(("bcd", o)))
+    bcd.step()
+    assert calls[-1] == ("bcd", bcd)
+
+
+def test_learning_rate_may_be_a_tensor():
+    a = Parameter(deepnum.ones(3))
+    b = Parameter(deepnum.ones(3))
+    for p in (a, b):
+        p.grad = deepnum.ones(3)
+    optim.Adam([a], lr=deepnum.tensor(0.1)).step()
+    optim.Adam([b], lr=0.1).step()
+    np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    with pytest.raises(ValueError, match="Invalid learning rate: -1.0"):
+        optim.SGD([a], lr=deepnum.tensor(-1.0))
