@@ -233,8 +233,12 @@ def pow(input, exponent):
     return _apply_broadcasting(Pow, "pow", input, exponent)
 
 
-def where(condition, input, other):
-    """``input`` where ``condition`` holds, else ``other``."""
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` holds, else ``other``; ``where(condition)`` is ``nonzero(as_tuple=True)``."""
+    if input is None and other is None:
+        from deepnum.ops.logic import nonzero
+
+        return nonzero(condition, as_tuple=True)
     cond = _raw(as_tensor_arg(condition)).astype(bool, copy=False)
     input, other = binary_operands(input, other)
     return _apply_broadcasting(Where, "where", cond, input, other)
@@ -344,56 +348,6 @@ class Abs(Function):
         return grad * ctx.sign  # d|x|/dx = sign(x), 0 at 0
 
 
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * np.cos(x)
-
-
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return -grad * np.sin(x)
-
-
-class Log1p(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / (1 + x)
-
-
-class Expm1(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = np.expm1(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * (y + 1)
-
-
 def _float_input(x):
     x = as_tensor_arg(x)
     if x.array.dtype.kind not in "fc":
@@ -418,50 +372,6 @@ tanh = _unary(Tanh)
 sigmoid = _unary(Sigmoid)
 relu = _unary(Relu, floats_only=False)
 abs = absolute = _unary(Abs, floats_only=False)
-sin = _unary(Sin)
-cos = _unary(Cos)
-log1p = _unary(Log1p)
-expm1 = _unary(Expm1)
-
-
-def _no_grad_result(array) -> Tensor:
-    return Tensor._make(np.asarray(array), False, None, 0)
-
-
-def _compare(np_fn):
-    def op(input, other):
-        a, b = binary_operands(input, other)
-        return _no_grad_result(np_fn(_raw(a), _raw(b)))
-
-    op.__name__ = np_fn.__name__
-    return op
-
-
-eq = _compare(np.equal)
-ne = _compare(np.not_equal)
-lt = less = _compare(np.less)
-le = less_equal = _compare(np.less_equal)
-gt = greater = _compare(np.greater)
-ge = greater_equal = _compare(np.greater_equal)
-
-
-def logical_not(input) -> Tensor:
-    return _no_grad_result(np.logical_not(as_tensor_arg(input).array))
-
-
-def _bitwise(np_fn):
-    def op(input, other):
-        return _no_grad_result(np_fn(_raw(as_tensor_arg(input)), _raw(as_tensor_arg(other))))
-
-    return op
-
-
-logical_and = _bitwise(np.logical_and)
-logical_or = _bitwise(np.logical_or)
-logical_xor = _bitwise(np.logical_xor)
-bitwise_and = _bitwise(np.bitwise_and)
-bitwise_or = _bitwise(np.bitwise_or)
-bitwise_xor = _bitwise(np.bitwise_xor)
 
 
 def _reflected(op):
@@ -472,21 +382,15 @@ TENSOR_METHODS = {
     "__add__": add_, "__radd__": _reflected(add_), "__sub__": sub_, "__rsub__": _reflected(sub_),
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div,
     "__rtruediv__": _reflected(div), "__pow__": pow, "__rpow__": _reflected(pow),
-    "__neg__": neg, "__abs__": abs, "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le,
-    "__gt__": gt, "__ge__": ge, "__invert__": logical_not,
-    "__and__": logical_and, "__or__": logical_or, "__xor__": logical_xor,
+    "__neg__": neg, "__abs__": abs,
     "add": add, "sub": sub, "subtract": sub, "mul": mul, "multiply": mul, "div": div,
     "divide": div, "true_divide": div, "pow": pow, "neg": neg, "negative": neg, "exp": exp,
     "log": log, "sqrt": sqrt, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
-    "sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1,
-    "maximum": maximum, "minimum": minimum, "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt,
-    "ge": ge, "logical_not": logical_not, "logical_and": logical_and, "logical_or": logical_or,
+    "maximum": maximum, "minimum": minimum,
 }
 
 UFUNCS = {
     "add": add_, "subtract": sub_, "multiply": mul, "true_divide": div, "divide": div,
     "power": pow, "negative": neg, "exp": exp, "log": log, "sqrt": sqrt, "tanh": tanh,
-    "absolute": abs, "maximum": maximum, "minimum": minimum, "sin": sin,
-    "cos": cos, "log1p": log1p, "expm1": expm1, "equal": eq, "not_equal": ne, "less": lt,
-    "less_equal": le, "greater": gt, "greater_equal": ge, "logical_not": logical_not,
+    "absolute": abs, "maximum": maximum, "minimum": minimum,
 }

@@ -41,7 +41,7 @@ def _common_dtype(tensors):
     return dt
 
 
-def cat(tensors, dim: int = 0) -> Tensor:
+def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     """Concatenate tensors along an existing ``dim`` (1-D empty tensors are skipped, as in PyTorch).
 
     Examples:
@@ -50,6 +50,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
     """
     if isinstance(tensors, Tensor) or not len(tensors):
         raise ValueError("cat(): expected a non-empty list of Tensors")
+    dim = dim if axis is None else axis
     ts = [as_tensor_arg(t) for t in tensors]
     dt = _common_dtype(ts)
     numbered = [(i, t) for i, t in enumerate(ts) if not (t.ndim == 1 and t.shape[0] == 0)] or [(0, ts[0])]
@@ -81,8 +82,9 @@ def cat(tensors, dim: int = 0) -> Tensor:
 concat = concatenate = cat
 
 
-def stack(tensors, dim: int = 0) -> Tensor:
+def stack(tensors, dim: int = 0, *, axis=None) -> Tensor:
     """Join equally-shaped tensors along a new dimension ``dim``."""
+    dim = dim if axis is None else axis
     if isinstance(tensors, Tensor) or not len(tensors):
         raise ValueError("stack(): expected a non-empty list of Tensors")
     ts = [as_tensor_arg(t) for t in tensors]

@@ -11,12 +11,71 @@ import numpy as np
 
 from deepnum.autograd.function import Function
 from deepnum.ops._util import as_tensor_arg, binary_operands, normalize_dims, sum_to
-from deepnum.ops.elementwise import _apply_broadcasting, _raw, Where
+from deepnum.ops.elementwise import Where, _apply_broadcasting, _broadcast_error, _raw
 from deepnum.tensor import Tensor
 
 
 def _const(array) -> Tensor:
     return Tensor._make(np.asarray(array), False, None, 0)
+
+
+# -------------------------------------------------------------------- comparisons
+def _compare(np_fn, name):
+    def op(input, other) -> Tensor:
+        if other is None:
+            return False
+        a, b = binary_operands(input, other)
+        try:
+            return _const(np_fn(_raw(a), _raw(b)))
+        except ValueError:
+            raise _broadcast_error(name, a, b) from None
+
+    op.__name__ = name
+    return op
+
+
+eq = _compare(np.equal, "eq")
+ne = _compare(np.not_equal, "ne")
+lt = less = _compare(np.less, "lt")
+le = less_equal = _compare(np.less_equal, "le")
+gt = greater = _compare(np.greater, "gt")
+ge = greater_equal = _compare(np.greater_equal, "ge")
+
+
+def _ne_dunder(self, other):
+    return True if other is None else ne(self, other)
+
+
+def logical_not(input) -> Tensor:
+    return _const(np.logical_not(as_tensor_arg(input).array))
+
+
+def bitwise_not(input) -> Tensor:
+    """``~x``: logical not for bools, two's-complement not for integers."""
+    a = as_tensor_arg(input).array
+    if a.dtype.kind == "f":
+        raise TypeError(f"bitwise_not: not implemented for floating tensors (dtype {a.dtype})")
+    return _const(np.invert(a))
+
+
+def _elementwise_logic(np_fn, name):
+    def op(input, other) -> Tensor:
+        a, b = as_tensor_arg(input), as_tensor_arg(other)
+        try:
+            return _const(np_fn(a.array, b.array))
+        except ValueError:
+            raise _broadcast_error(name, a, b) from None
+
+    op.__name__ = name
+    return op
+
+
+logical_and = _elementwise_logic(np.logical_and, "logical_and")
+logical_or = _elementwise_logic(np.logical_or, "logical_or")
+logical_xor = _elementwise_logic(np.logical_xor, "logical_xor")
+bitwise_and = _elementwise_logic(np.bitwise_and, "bitwise_and")
+bitwise_or = _elementwise_logic(np.bitwise_or, "bitwise_or")
+bitwise_xor = _elementwise_logic(np.bitwise_xor, "bitwise_xor")
 
 
 def isnan(input) -> Tensor:
@@ -156,6 +215,13 @@ def _reflected(op):
 
 
 TENSOR_METHODS = {
+    "__eq__": eq, "__ne__": _ne_dunder, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+    "__invert__": bitwise_not, "__and__": bitwise_and, "__or__": bitwise_or,
+    "__xor__": bitwise_xor, "__rand__": bitwise_and, "__ror__": bitwise_or, "__rxor__": bitwise_xor,
+    "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "less": lt, "less_equal": le,
+    "greater": gt, "greater_equal": ge, "logical_not": logical_not, "logical_and": logical_and,
+    "logical_or": logical_or, "logical_xor": logical_xor, "bitwise_not": bitwise_not,
+    "bitwise_and": bitwise_and, "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor,
     "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "isposinf": isposinf,
     "isneginf": isneginf, "signbit": signbit, "all": all, "any": any, "nonzero": nonzero,
     "argwhere": argwhere, "count_nonzero": count_nonzero, "isclose": isclose, "allclose": allclose,
@@ -163,5 +229,8 @@ TENSOR_METHODS = {
     "nan_to_num": nan_to_num, "__mod__": remainder, "__rmod__": _reflected(remainder),
     "__floordiv__": floor_divide, "__rfloordiv__": _reflected(floor_divide),
 }
-UFUNCS = {"isnan": isnan, "isinf": isinf, "isfinite": isfinite, "remainder": remainder,
+UFUNCS = {"equal": eq, "not_equal": ne, "less": lt, "less_equal": le, "greater": gt,
+          "greater_equal": ge, "logical_not": logical_not, "logical_and": logical_and,
+          "logical_or": logical_or, "logical_xor": logical_xor, "invert": bitwise_not,
+          "isnan": isnan, "isinf": isinf, "isfinite": isfinite, "remainder": remainder,
           "fmod": fmod, "floor_divide": floor_divide, "signbit": signbit}

@@ -288,7 +288,9 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == float("-inf"):
         return amin(ew.abs(x), () if axes is None else axes, keepdim)
     if p == 0:
-        return sum(cast(ew.ne(x, 0), x.dtype), axes, keepdim)
+        from deepnum.ops.logic import ne
+
+        return sum(cast(ne(x, 0), x.dtype), axes, keepdim)
     return ew.pow(sum(ew.pow(ew.abs(x), p), axes, keepdim), 1.0 / p)
 
 

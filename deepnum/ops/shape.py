@@ -65,10 +65,10 @@ class Permute(Function):
         return Permute.apply(grad, tuple(np.argsort(ctx.axes))), None
 
 
-def permute(input, *dims) -> Tensor:
+def permute(input, *args, dims=None) -> Tensor:
     """Reorder dimensions: output dim i is input dim ``dims[i]``."""
     x = as_tensor_arg(input)
-    dims = _shape_arg(dims)
+    dims = _shape_arg(args if dims is None else (dims,))
     if len(dims) != x.ndim:
         raise RuntimeError(f"permute: number of dims {len(dims)} does not match the tensor's {x.ndim} dims (shape {tuple(x.shape)})")
     axes = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
@@ -164,10 +164,10 @@ class Flip(Function):
         return Flip.apply(grad, ctx.axes), None
 
 
-def flip(input, *dims) -> Tensor:
+def flip(input, *args, dims=None) -> Tensor:
     """Reverse the order of elements along ``dims``."""
     x = as_tensor_arg(input)
-    dims = _shape_arg(dims)
+    dims = _shape_arg(args if dims is None else (dims,))
     axes = tuple(normalize_dim(d, x.ndim, "flip") for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"flip: dims {list(dims)} has duplicates")

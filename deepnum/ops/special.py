@@ -1,4 +1,4 @@
-"""Trigonometric, hyperbolic and other transcendental functions.
+"""Trigonometric, hyperbolic and other transcendental functions (sin ... atan2, log1p, expm1).
 
 Primitives write their derivative on the backward line; ``log2``, ``log10``, ``exp2``,
 ``logaddexp`` and ``logit`` are compositions of primitives.
@@ -14,6 +14,56 @@ from deepnum.autograd.function import Function
 from deepnum.ops._util import binary_operands, sum_to
 from deepnum.ops.elementwise import _apply_broadcasting, _float_input, add, div, exp, log, maximum, mul, sub
 from deepnum.tensor import Tensor
+
+
+class Sin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * np.cos(x)
+
+
+class Cos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return -grad * np.sin(x)
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / (1 + x)
+
+
+class Expm1(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.expm1(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y + 1)
 
 
 class Tan(Function):
@@ -119,6 +169,10 @@ def _unary(fn, name):
     return op
 
 
+sin = _unary(Sin, "sin")
+cos = _unary(Cos, "cos")
+log1p = _unary(Log1p, "log1p")
+expm1 = _unary(Expm1, "expm1")
 tan = _unary(Tan, "tan")
 asin = arcsin = _unary(Asin, "asin")
 acos = arccos = _unary(Acos, "acos")
@@ -170,9 +224,9 @@ def logit(input, eps=None) -> Tensor:
 
 
 TENSOR_METHODS = {
-    "tan": tan, "asin": asin, "arcsin": asin, "acos": acos, "arccos": acos, "atan": atan,
+    "sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1, "tan": tan, "asin": asin, "arcsin": asin, "acos": acos, "arccos": acos, "atan": atan,
     "arctan": atan, "sinh": sinh, "cosh": cosh, "atan2": atan2, "arctan2": atan2, "log2": log2,
     "log10": log10, "exp2": exp2, "logaddexp": logaddexp, "logit": logit,
 }
-UFUNCS = {"tan": tan, "arcsin": asin, "arccos": acos, "arctan": atan, "sinh": sinh, "cosh": cosh,
+UFUNCS = {"sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1, "tan": tan, "arcsin": asin, "arccos": acos, "arctan": atan, "sinh": sinh, "cosh": cosh,
           "arctan2": atan2, "log2": log2, "log10": log10, "exp2": exp2, "logaddexp": logaddexp}

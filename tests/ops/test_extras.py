@@ -129,3 +129,21 @@ def test_inplace_variants_of_extras():
     t.remainder_(1.0)
     t.index_add_(0, torch.tensor([1]), torch.ones(1, 2))
     assert_close(x, t)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda m: ~m.tensor([1, -2]), lambda m: ~m.tensor([True, False]), lambda m: m.tensor([6, 3]) & m.tensor([3, 1]),
+    lambda m: m.tensor([6, 3]) | 8, lambda m: m.tensor([True, False]) ^ m.tensor([True, True]),
+    lambda m: (m.arange(4) > 1) & (m.arange(4) < 3), lambda m: m.arange(3.0) == 1.0, lambda m: m.arange(3) != m.tensor([0, 0, 2]),
+    lambda m: m.logical_xor(m.tensor([1, 0]), m.tensor([1, 1])), lambda m: m.tensor([1.0, 2.0]) >= m.tensor([[1], [3]]),
+    lambda m: m.norm(m.tensor([0.0, 1.5, -2.0]), p=0),
+], ids=lambda f: "")
+def test_comparisons_and_bitwise(fn):
+    ours, theirs = fn(deepnum), fn(torch)
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_comparison_shape_mismatch_names_both_shapes():
+    with pytest.raises(RuntimeError, match=r"lt: shapes \(2,\) and \(3,\) do not broadcast"):
+        deepnum.zeros(2) < deepnum.zeros(3)

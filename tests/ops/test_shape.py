@@ -140,3 +140,10 @@ def test_shape_errors(fn, err, match):
 def test_repeat_matches_numpy_tile():
     x = np.arange(6.0).reshape(2, 3)
     np.testing.assert_array_equal(deepnum.tensor(x).repeat(2, 1, 2).numpy(), np.tile(x, (2, 1, 2)))
+
+
+def test_keyword_forms_like_torch():
+    compare(lambda m, x: m.flip(x, dims=[0, 1]), [(2, 3)])
+    compare(lambda m, x: x.permute(dims=(1, 0)), [(2, 3)])
+    compare(lambda m, x: m.cat([x, x], axis=1), [(2, 3)])
+    compare(lambda m, x: m.where(x > 0), [(2, 3)], gradcheck=False)
