@@ -41,5 +41,6 @@ from deepnum.io import load, save
 from deepnum import nn
 from deepnum import data, utils  # torch.utils.data as deepnum.data and deepnum.utils.data
 from deepnum import optim
+from deepnum import accelerator, cuda, distributions, onnx
 
 __version__ = "0.1.0"
