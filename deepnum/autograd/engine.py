@@ -14,11 +14,42 @@ follows what is still needed.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from deepnum.autograd.anomaly import _AnomalyMode, check_backward, note_backward_error
 from deepnum.autograd.grad_mode import set_grad_enabled
 from deepnum.tensor import Tensor
+
+
+def _unshared_ref_counts() -> tuple:
+    """``sys.getrefcount`` of a tuple held by one local variable, of an array held only by
+    that tuple and one local (as the gradients fresh from ``backward`` are in the engine
+    loop), and of an array held only by one view of it and one local (measured, not
+    assumed: the counts differ between Python versions)."""
+    items = (np.empty(1),)
+    g = items[0]
+    return sys.getrefcount(items), sys.getrefcount(g), _refs_of_base(np.empty(1).reshape(1))
+
+
+def _refs_of_base(view) -> int:
+    base = view.base
+    return sys.getrefcount(base)
+
+
+def _own_memory(grad) -> bool:
+    """Whether ``grad`` (held by nobody else) can become a ``.grad`` without a copy: it owns
+    its data, or views an array that only it refers to (e.g. a fresh result reshaped)."""
+    if not grad.flags.writeable:
+        return False
+    base = grad.base
+    if base is None:
+        return True
+    return type(base) is np.ndarray and base.base is None and sys.getrefcount(base) <= _BASE_REFS
+
+
+_UNSHARED_TUPLE_REFS, _UNSHARED_REFS, _BASE_REFS = _unshared_ref_counts()
 
 
 def _graph_order(root_nodes, needed=None):
@@ -126,23 +157,31 @@ def run_backward(
             else:
                 capture_node.setdefault((t.grad_fn, t.output_nr), []).append(i)
 
-    def deliver_to_leaf(leaf, grad):
+    def deliver_to_leaf(leaf, grad, unshared=False):
         if inputs is not None:
             for i in capture_leaf.get(id(leaf), ()):
                 captured[i] = _add(captured[i], grad)
             return
         if leaf._hooks:
             grad = _apply_hooks(leaf._hooks, grad, create_graph)
+            unshared = False
         if create_graph:
             grad = grad if isinstance(grad, Tensor) else Tensor._make(grad, False, None, 0)
             leaf.grad = grad if leaf.grad is None else leaf.grad + grad
             return
         if isinstance(grad, Tensor):
             grad = grad.array
+            unshared = False
         if grad.dtype != leaf.array.dtype:
             grad = grad.astype(leaf.array.dtype)
+            unshared = True
         if leaf.grad is None:
-            leaf.grad = Tensor._make(np.array(grad, copy=True), False, None, 0)
+            # .grad is accumulated into in place later, so it must be its own memory; an
+            # array nobody else holds (and that views nothing) is kept as it is, as PyTorch
+            # steals an unshared gradient, saving one copy of every parameter per step
+            if not (unshared and _own_memory(grad)):
+                grad = np.array(grad, copy=True)
+            leaf.grad = Tensor._make(grad, False, None, 0)
         elif leaf.grad.grad_fn is None and leaf.grad.array.shape == grad.shape:
             leaf.grad.array += grad
         else:
@@ -218,6 +257,7 @@ def run_backward(
             if not retain_graph:
                 node.saved = ()
                 node.freed = True
+            fresh = sys.getrefcount(in_grads) <= _UNSHARED_TUPLE_REFS
             for index, edge in enumerate(node.edges):
                 if edge is None:
                     continue
@@ -232,7 +272,9 @@ def run_backward(
                         _shape_error(node, index, g, shape)
                 if is_leaf:
                     if g is not None:
-                        deliver_to_leaf(parent, g)
+                        # counted here, not among the call's arguments (which add a reference)
+                        unshared = fresh and sys.getrefcount(g) <= _UNSHARED_REFS
+                        deliver_to_leaf(parent, g, unshared)
                     continue
                 if needed is not None and parent not in needed:
                     continue

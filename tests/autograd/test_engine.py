@@ -320,6 +320,112 @@ def test_ten_thousand_op_chain():
     assert_close(x.grad, tx.grad)
 
 
+# ------------------------------------------------------------------------- .grad ownership
+class KeepsGrad(Function):
+    """Returns as gradient an array it also keeps (on ctx and in a module-level list)."""
+
+    kept = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad * 2.0
+        KeepsGrad.kept.append(g)
+        return g
+
+
+class KeepsBaseOfView(Function):
+    """Returns a view of an array it keeps."""
+
+    kept = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        g = grad * 2.0
+        KeepsBaseOfView.kept.append(g)
+        return g.reshape(g.shape)
+
+
+class ReturnsStoredTuple(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.result = None
+        return x * 2.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        ctx.result = (grad * 2.0,)
+        return ctx.result
+
+
+def test_leaf_grad_never_aliases_other_arrays():
+    x, _ = _pair(3)
+    y, _ = _pair(3, seed=1)
+    (x + y).backward(deepnum.ones(3, dtype=deepnum.float64))  # Add hands one array to both
+    x.grad.array += 1
+    np.testing.assert_array_equal(y.grad.array, np.ones(3))
+    g = deepnum.ones(3, dtype=deepnum.float64)
+    x.grad = None
+    x.backward(g)  # a leaf root: .grad must not be the caller's gradient
+    x.grad.array += 1
+    np.testing.assert_array_equal(g.array, np.ones(3))
+    for fn in (KeepsGrad, KeepsBaseOfView, ReturnsStoredTuple):
+        z, _ = _pair(3, seed=2)
+        out = fn.apply(z)
+        out.backward(deepnum.ones(3, dtype=deepnum.float64), retain_graph=True)
+        out.backward(deepnum.ones(3, dtype=deepnum.float64))  # accumulates in place
+        np.testing.assert_array_equal(z.grad.array, np.full(3, 4.0))
+    np.testing.assert_array_equal(KeepsGrad.kept[0], np.full(3, 2.0))
+    np.testing.assert_array_equal(KeepsBaseOfView.kept[0], np.full(3, 2.0))
+
+
+def test_fresh_gradient_is_kept_without_a_copy():
+    x, _ = _pair(3)
+    w, _ = _pair(3, 3, seed=1)
+    seen = []
+
+    class Spy(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a.copy()
+
+        @staticmethod
+        def backward(ctx, grad):
+            g = grad * 1.0
+            seen.append(g.__array_interface__["data"][0])
+            return g
+
+    (Spy.apply(x) @ w).sum().backward()
+    assert x.grad.array.__array_interface__["data"][0] == seen[0]
+    assert_close(x.grad, w.array.sum(axis=1))
+
+
+
+def test_matmul_backward_allocates_no_gradient_copies():
+    # MatMul returns reshaped views of fresh products; they become .grad as they are
+    n = 300
+    a, _ = _pair(n, n)
+    b, _ = _pair(n, n, seed=1)
+    out = a @ b
+    g = deepnum.ones(n, n, dtype=deepnum.float64)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        out.backward(g)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    array_bytes = n * n * 8
+    assert peak < 2.5 * array_bytes  # dA and dB, and no third array
+
+
 # ------------------------------------------------------------------------- memory
 def _chain(x, n):
     y = x
