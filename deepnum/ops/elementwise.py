@@ -374,6 +374,17 @@ relu = _unary(Relu, floats_only=False)
 abs = absolute = _unary(Abs, floats_only=False)
 
 
+def _sum_to_size(x: Tensor, size) -> Tensor:
+    """``x`` summed over broadcast dimensions down to ``size`` (``Tensor.sum_to_size``)."""
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    try:
+        if np.broadcast_shapes(size, x.shape) != x.shape:
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to size {list(x.shape)}") from None
+    return sum_to(x, size)
+
+
 def _reflected(op):
     return lambda self, other: op(other, self)
 
@@ -387,6 +398,8 @@ TENSOR_METHODS = {
     "divide": div, "true_divide": div, "pow": pow, "neg": neg, "negative": neg, "exp": exp,
     "log": log, "sqrt": sqrt, "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "abs": abs,
     "maximum": maximum, "minimum": minimum,
+    "where": lambda self, condition, other: where(condition, self, other),
+    "sum_to_size": lambda self, *size: _sum_to_size(self, size),
 }
 
 UFUNCS = {

@@ -191,3 +191,11 @@ def test_clamp_needs_a_bound():
 def test_out_of_domain_gives_nan_or_inf_silently(fn):
     x = deepnum.tensor([-1.0, 0.0, 1.0])
     np.testing.assert_array_equal(fn(deepnum, x).numpy(), fn(torch, torch.tensor([-1.0, 0.0, 1.0])).numpy())
+
+
+def test_tensor_where_and_sum_to_size():
+    compare(lambda m, x, y: x.where(x > 0, y), [(3, 4), (4,)])
+    compare(lambda m, x: x.sum_to_size(1, 4), [(3, 4)])
+    compare(lambda m, x: x.sum_to_size((3, 1)), [(3, 4)])
+    with pytest.raises(RuntimeError, match=r"sum_to_size: size \[2, 4\] is not expandable to size \[3, 4\]"):
+        deepnum.zeros(3, 4).sum_to_size(2, 4)
