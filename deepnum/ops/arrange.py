@@ -21,7 +21,10 @@ def movedim(input, source, destination) -> Tensor:
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     if len(src) != len(dst):
-        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the same number of dims as destination ({dst} dims)")
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+            f"same number of dims as destination ({dst} dims)"
+        )
     src = [normalize_dim(d, x.ndim, "movedim") for d in src]
     dst = [normalize_dim(d, x.ndim, "movedim") for d in dst]
     order = [d for d in range(x.ndim) if d not in src]
@@ -49,7 +52,9 @@ def broadcast_tensors(*tensors) -> tuple:
     try:
         shape = np.broadcast_shapes(*[t.shape for t in ts])
     except ValueError:
-        raise RuntimeError(f"broadcast_tensors: shapes {[tuple(t.shape) for t in ts]} do not broadcast") from None
+        raise RuntimeError(
+            f"broadcast_tensors: shapes {[tuple(t.shape) for t in ts]} do not broadcast"
+        ) from None
     return tuple(expand(t, shape) for t in ts)
 
 
@@ -76,7 +81,10 @@ def select(input, dim: int, index: int) -> Tensor:
     d = normalize_dim(dim, x.ndim, "select")
     size = x.shape[d]
     if not -size <= index < size:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {list(x.shape)} at dimension {d}")
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(x.shape)} at "
+            f"dimension {d}"
+        )
     return GetItem.apply(x, (slice(None),) * d + (int(index),))
 
 
@@ -126,7 +134,8 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
         x = cat(parts, d)
     lead = (slice(None),) * d
     for _ in range(n):
-        x = sub(GetItem.apply(x, lead + (slice(1, None),)), GetItem.apply(x, lead + (slice(None, -1),)))
+        later, earlier = lead + (slice(1, None),), lead + (slice(None, -1),)
+        x = sub(GetItem.apply(x, later), GetItem.apply(x, earlier))
     return x
 
 
@@ -143,14 +152,18 @@ def index_add(input, dim: int, index, source, *, alpha=1) -> Tensor:
     return add(x, IndexAddAlong.apply(src, d, idx, x.shape[d]))
 
 
-def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
+def unique(input, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim=None):
     """The distinct elements (sorted), optionally with inverse indices and counts."""
     a = as_tensor_arg(input).array
     out = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
     out = out if isinstance(out, tuple) else (out,)
     values = Tensor._make(out[0], False, None, 0)
-    extras = [Tensor._make(np.asarray(o, dtype=np.int64).reshape(a.shape if k == 0 and return_inverse and dim is None else -1), False, None, 0)
-              for k, o in enumerate(out[1:])]
+    extras = []
+    for k, o in enumerate(out[1:]):
+        inverse = k == 0 and return_inverse and dim is None  # shaped like the input
+        o = np.asarray(o, np.int64).reshape(a.shape if inverse else -1)
+        extras.append(Tensor._make(o, False, None, 0))
     return values if not extras else (values, *extras)
 
 

@@ -24,7 +24,10 @@ def _parse(equation: str, shapes) -> tuple:
     lhs, arrow, rhs = eq.partition("->")
     terms = lhs.split(",")
     if len(terms) != len(shapes):
-        raise RuntimeError(f"einsum(): {equation!r} has {len(terms)} operand terms but {len(shapes)} operands were given")
+        raise RuntimeError(
+            f"einsum(): {equation!r} has {len(terms)} operand terms but {len(shapes)} operands "
+            "were given"
+        )
     free = [c for c in string.ascii_uppercase + string.ascii_lowercase if c not in eq]
     n_ell = 0
     for t, s in zip(terms, shapes):
@@ -38,7 +41,8 @@ def _parse(equation: str, shapes) -> tuple:
             t = t.replace("...", ell[n_ell - k:] if k else "")
         if len(t) != len(s) or not t.isalpha() and t:
             raise RuntimeError(
-                f"einsum(): the term {terms[i]!r} for operand {i} does not match its shape {tuple(s)}"
+                f"einsum(): the term {terms[i]!r} for operand {i} does not match its shape "
+                f"{tuple(s)}"
             )
         expanded.append(t)
     if arrow:
@@ -51,7 +55,10 @@ def _parse(equation: str, shapes) -> tuple:
         out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
     for c in out:
         if not any(c in t for t in expanded):
-            raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input operand")
+            raise RuntimeError(
+                f"einsum(): output subscript {c} does not appear in the equation for any input "
+                "operand"
+            )
     return expanded, out
 
 
@@ -137,6 +144,6 @@ def einsum(equation: str, *operands) -> Tensor:
             sizes[c] = max(sizes.get(c, 1), n) if n != 0 else 0
     from deepnum.ops.shape import expand
 
-    xs = [expand(x, tuple(sizes[c] for c in t)) if tuple(x.shape) != tuple(sizes[c] for c in t) else x
-          for t, x in zip(terms, xs)]
+    full = [tuple(sizes[c] for c in t) for t in terms]
+    xs = [expand(x, shape) if tuple(x.shape) != shape else x for x, shape in zip(xs, full)]
     return Einsum.apply(",".join(terms) + "->" + out, *xs)

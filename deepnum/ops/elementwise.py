@@ -65,7 +65,8 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is ±inf or nan, silently, as in PyTorch
+        # x/0 is ±inf or nan, silently, as in PyTorch
+        with np.errstate(divide="ignore", invalid="ignore"):
             return a / b
 
     @staticmethod
@@ -121,7 +122,10 @@ class Maximum(Function):
         m = ctx.mask_a.astype(grad.dtype)
         need_a, need_b = ctx.needs_input_grad
         sa, sb = ctx.shapes
-        return (sum_to(grad * m, sa) if need_a else None, sum_to(grad * (1 - m), sb) if need_b else None)
+        return (
+            sum_to(grad * m, sa) if need_a else None,
+            sum_to(grad * (1 - m), sb) if need_b else None,
+        )
 
 
 class Minimum(Function):
@@ -214,7 +218,10 @@ def div(input, other, *, rounding_mode=None):
     input, other = binary_operands(input, other)
     if rounding_mode is not None:
         a, b = _raw(as_tensor_arg(input)), _raw(as_tensor_arg(other))
-        q = np.floor_divide(a, b) if rounding_mode == "floor" else np.trunc(a / b).astype(np.result_type(a, b))
+        if rounding_mode == "floor":
+            q = np.floor_divide(a, b)
+        else:
+            q = np.trunc(a / b).astype(np.result_type(a, b))
         return Tensor._make(np.asarray(q), False, None, 0)
     dt = input.dtype if isinstance(input, Tensor) else other.dtype
     if dt.kind not in "fc":
@@ -234,7 +241,10 @@ def pow(input, exponent):
 
 
 def where(condition, input=None, other=None):
-    """``input`` where ``condition`` holds, else ``other``; ``where(condition)`` is ``nonzero(as_tuple=True)``."""
+    """``input`` where ``condition`` holds, else ``other``.
+
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``.
+    """
     if input is None and other is None:
         from deepnum.ops.logic import nonzero
 
@@ -381,7 +391,9 @@ def _sum_to_size(x: Tensor, size) -> Tensor:
         if np.broadcast_shapes(size, x.shape) != x.shape:
             raise ValueError
     except ValueError:
-        raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to size {list(x.shape)}") from None
+        raise RuntimeError(
+            f"sum_to_size: size {list(size)} is not expandable to size {list(x.shape)}"
+        ) from None
     return sum_to(x, size)
 
 

@@ -1,4 +1,4 @@
-"""Indexing: ``x[idx]``, ``gather``, ``scatter``, ``scatter_add``, ``index_select``, ``masked_fill``.
+"""Indexing: ``x[idx]``, gather, scatter, scatter_add, index_select, masked_fill, index_fill.
 
 Reading elements and adding into zeros are each other's adjoints: the gradient of
 ``x[idx]`` (or ``gather``, ``index_select``) scatters-and-adds the incoming gradient back to
@@ -51,12 +51,19 @@ def _is_basic(index) -> bool:
 def _check_index(x: Tensor, index, op: str = "index") -> None:
     """PyTorch's IndexError messages for integers and masks that do not fit the tensor."""
     items = index if isinstance(index, tuple) else (index,)
-    consumed = [0 if (i is None or i is Ellipsis) else (i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1)
-                for i in items]
+    def width(i):  # how many tensor dims the item consumes
+        if i is None or i is Ellipsis:
+            return 0
+        return i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
+
+    consumed = [width(i) for i in items]
     if sum(1 for i in items if i is Ellipsis) > 1:
         raise IndexError(f"{op}: an index can only have a single ellipsis ('...')")
     if builtins_sum(consumed) > x.ndim:
-        raise IndexError(f"too many indices for tensor of dimension {x.ndim} (index has {builtins_sum(consumed)} entries)")
+        raise IndexError(
+            f"too many indices for tensor of dimension {x.ndim} (index has "
+            f"{builtins_sum(consumed)} entries)"
+        )
     dim = 0
     for item, n in zip(items, consumed):
         if item is Ellipsis:
@@ -65,7 +72,9 @@ def _check_index(x: Tensor, index, op: str = "index") -> None:
         if isinstance(item, (int, np.integer)):
             size = x.shape[dim]
             if not -size <= item < size:
-                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {size}")
+                raise IndexError(
+                    f"index {item} is out of bounds for dimension {dim} with size {size}"
+                )
         elif isinstance(item, np.ndarray) and item.dtype == bool:
             if item.shape != x.shape[dim : dim + n]:
                 raise IndexError(
@@ -76,7 +85,10 @@ def _check_index(x: Tensor, index, op: str = "index") -> None:
             size = x.shape[dim]
             bad = (item >= size) | (item < -size)
             if bad.any():
-                raise IndexError(f"index {int(item[bad].flat[0])} is out of bounds for dimension {dim} with size {size}")
+                raise IndexError(
+                    f"index {int(item[bad].flat[0])} is out of bounds for dimension {dim} with "
+                    f"size {size}"
+                )
         dim += n
 
 
@@ -162,7 +174,7 @@ def _masks_to_positions(index):
 
 
 def getitem(x: Tensor, index) -> Tensor:
-    """``x[index]`` with ints, slices (positive steps), None, ``...``, integer tensors/lists and masks."""
+    """``x[index]``: ints, slices (positive steps), None, ``...``, integer tensors/lists, masks."""
     idx = _index_arrays(index)
     _check_index(x, idx)
     items = idx if isinstance(idx, tuple) else (idx,)
@@ -221,17 +233,21 @@ def _check_gather_index(op: str, x: Tensor, dim: int, index, src_shape=None) -> 
     for d, (i, s) in enumerate(zip(ids, xs)):
         if d != axis and i > s:
             raise RuntimeError(
-                f"{op}(): Size does not match at dimension {d}: expected index {list(index.shape)} "
+                f"{op}(): Size does not match at dimension {d}: expected index "
+                f"{list(index.shape)} "
                 f"to be no larger than self {list(x.shape)} apart from dimension {axis}"
             )
         if src_shape is not None and i > (src_shape or (1,))[d]:
             raise RuntimeError(
-                f"{op}(): Expected index {list(index.shape)} to be no larger than src {list(src_shape)} at dimension {d}"
+                f"{op}(): Expected index {list(index.shape)} to be no larger than src "
+                f"{list(src_shape)} at dimension {d}"
             )
     idx = index.array.reshape(ids)
     if idx.size and ((idx >= xs[axis]) | (idx < -xs[axis])).any():
         bad = idx[(idx >= xs[axis]) | (idx < -xs[axis])].flat[0]
-        raise RuntimeError(f"{op}(): index {bad} is out of bounds for dimension {axis} with size {xs[axis]}")
+        raise RuntimeError(
+            f"{op}(): index {bad} is out of bounds for dimension {axis} with size {xs[axis]}"
+        )
     return axis, idx % max(xs[axis], 1)
 
 
@@ -240,7 +256,7 @@ def _as_nd(x: Tensor) -> Tensor:
 
 
 def gather(input, dim: int, index, *, sparse_grad: bool = False) -> Tensor:
-    """``out[i][j][k] = input[i][index[i][j][k]][k]`` (for ``dim=1``); out has ``index``'s shape."""
+    """``out[i][j][k] = input[i][index[i][j][k]][k]`` (``dim=1``); out has ``index``'s shape."""
     x = as_tensor_arg(input)
     axis, idx = _check_gather_index("gather", x, dim, index)
     xn = _as_nd(x)
@@ -280,7 +296,9 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None) -> Ten
     if reduce is not None:
         if reduce == "add":
             return scatter_add(input, dim, index, src if src is not None else value)
-        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported; use scatter_add or scatter_reduce")
+        raise NotImplementedError(
+            f"scatter: reduce={reduce!r} is not supported; use scatter_add or scatter_reduce"
+        )
     if src is None:
         src = value
     x = _as_nd(as_tensor_arg(input))
@@ -302,7 +320,8 @@ def scatter_add(input, dim: int, index, src) -> Tensor:
     axis, idx = _check_gather_index("scatter_add", x, dim, index, src.shape)
     if src.shape != idx.shape:
         src = src[_leading(idx.shape)]
-    return add(x, ScatterAddInto.apply(src, x.shape, axis, idx)).reshape(as_tensor_arg(input).shape)
+    out = add(x, ScatterAddInto.apply(src, x.shape, axis, idx))
+    return out.reshape(as_tensor_arg(input).shape)
 
 
 class IndexSelect(Function):
@@ -317,7 +336,7 @@ class IndexSelect(Function):
 
 
 class IndexAddAlong(Function):
-    """Rows of ``values`` added into zeros at positions ``idx`` along ``axis`` (adjoint of take)."""
+    """Rows of ``values`` added into zeros at ``idx`` along ``axis`` (the adjoint of take)."""
 
     @staticmethod
     def forward(ctx, values, axis, idx, size):
@@ -337,13 +356,18 @@ def index_select(input, dim: int, index) -> Tensor:
     x = as_tensor_arg(input)
     index = as_tensor_arg(index)
     if index.ndim > 1 or index.dtype.kind not in "iu":
-        raise IndexError(f"index_select(): index must be a 1-D integer tensor, got shape {tuple(index.shape)} and dtype {index.dtype}")
+        raise IndexError(
+            f"index_select(): index must be a 1-D integer tensor, got shape {tuple(index.shape)} "
+            f"and dtype {index.dtype}"
+        )
     axis = normalize_dim(dim, x.ndim, "index_select")
     xn = _as_nd(x)
     idx = index.array.reshape(-1)
     size = xn.shape[axis]
     if idx.size and ((idx >= size) | (idx < -size)).any():
-        raise IndexError(f"index_select(): index out of range in self (dimension {axis} has size {size})")
+        raise IndexError(
+            f"index_select(): index out of range in self (dimension {axis} has size {size})"
+        )
     out = IndexSelect.apply(xn, axis, idx % max(size, 1))
     return out.reshape(()) if x.ndim == 0 else out
 
@@ -355,17 +379,21 @@ def masked_fill(input, mask, value) -> Tensor:
     x = as_tensor_arg(input)
     mask = as_tensor_arg(mask)
     if mask.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}")
+        raise RuntimeError(
+            f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype}"
+        )
     try:
         np.broadcast_shapes(mask.shape, x.shape)
     except ValueError:
         raise RuntimeError(
-            f"masked_fill: the mask of shape {tuple(mask.shape)} does not broadcast to the input's shape {tuple(x.shape)}"
+            f"masked_fill: the mask of shape {tuple(mask.shape)} does not broadcast to the "
+            f"input's shape {tuple(x.shape)}"
         ) from None
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(
-                f"masked_fill only supports a 0-dimensional value tensor, but got tensor with {value.ndim} dimension(s)."
+                "masked_fill only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
             )
         value = cast(value, x.dtype)
     else:

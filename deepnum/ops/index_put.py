@@ -28,10 +28,12 @@ class IndexPut(Function):
             v = np.broadcast_to(np.reshape(values, vshape), target)
         except ValueError:
             raise RuntimeError(
-                f"index_put: shape mismatch: value tensor of shape {list(np.shape(values))} cannot "
+                "index_put: shape mismatch: value tensor of shape "
+                f"{list(np.shape(values))} cannot "
                 f"be broadcast to indexing result of shape {list(target)}"
             ) from None
-        ctx.index, ctx.accumulate, ctx.vshape, ctx.full_vshape = index, accumulate, vshape, np.shape(values)
+        ctx.index, ctx.accumulate = index, accumulate
+        ctx.vshape, ctx.full_vshape = vshape, np.shape(values)
         if accumulate:
             add_at(out, index, v)
         else:
@@ -75,7 +77,10 @@ def index_put(input, indices, values, accumulate: bool = False) -> Tensor:
 def index_put_(self, indices, values, accumulate: bool = False) -> Tensor:
     from deepnum.ops.inplace import apply_inplace
 
-    return apply_inplace(self, "index_put_", lambda s, v: index_put(s, indices, v, accumulate), values)
+    def compute(s, v):
+        return index_put(s, indices, v, accumulate)
+
+    return apply_inplace(self, "index_put_", compute, values)
 
 
 TENSOR_METHODS = {"index_put": index_put, "index_put_": index_put_}

@@ -30,7 +30,10 @@ def apply_inplace(self: Tensor, op_name: str, compute, *args) -> Tensor:
     if _records(self, args):
         result = compute(self, *args)
         if result.shape != self.shape:
-            raise RuntimeError(f"{op_name}: result shape {tuple(result.shape)} does not match the tensor's {tuple(self.shape)}")
+            raise RuntimeError(
+                f"{op_name}: result shape {tuple(result.shape)} does not match the tensor's "
+                f"{tuple(self.shape)}"
+            )
         self.array, self.grad_fn, self.output_nr = result.array, result.grad_fn, result.output_nr
         self.requires_grad = result.requires_grad
         return self
@@ -44,7 +47,8 @@ def apply_inplace(self: Tensor, op_name: str, compute, *args) -> Tensor:
             value = np.broadcast_to(value, self.array.shape)
         except ValueError:
             raise RuntimeError(
-                f"{op_name}: output with shape {tuple(self.shape)} doesn't match the broadcast shape {tuple(np.shape(value))}"
+                f"{op_name}: output with shape {tuple(self.shape)} doesn't match the broadcast "
+                f"shape {tuple(np.shape(value))}"
             ) from None
     np.copyto(self.array, value, casting="unsafe")
     return self
@@ -67,7 +71,10 @@ def zero_(self) -> Tensor:
 
 def fill_(self, value) -> Tensor:
     v = value.array if isinstance(value, Tensor) else value
-    return apply_inplace(self, "fill_", lambda s: Tensor._make(np.full(s.shape, v, dtype=s.dtype), False, None, 0))
+    def filled(s):
+        return Tensor._make(np.full(s.shape, v, dtype=s.dtype), False, None, 0)
+
+    return apply_inplace(self, "fill_", filled)
 
 
 def copy_(self, src, non_blocking: bool = False) -> Tensor:
@@ -100,7 +107,8 @@ _NAMES = ["add", "sub", "mul", "div", "pow", "clamp", "exp", "log", "sqrt", "tan
           "relu", "abs", "neg", "maximum", "minimum", "sin", "cos", "masked_fill", "sign",
           "floor", "ceil", "round", "addcmul", "addcdiv", "lerp", "clamp_min", "clamp_max",
           "index_fill", "scatter", "scatter_add", "index_add", "nan_to_num", "remainder", "fmod",
-          "floor_divide", "square", "rsqrt", "reciprocal", "erf", "log2", "log10", "log1p", "expm1",
+          "floor_divide", "square", "rsqrt", "reciprocal", "erf", "log2", "log10", "log1p",
+          "expm1",
           "trunc", "frac", "tan", "atan", "sinh", "cosh", "clip", "exp2", "logit"]
 
 TENSOR_METHODS = {name + "_": _inplace(name) for name in _NAMES}

@@ -42,7 +42,7 @@ def _common_dtype(tensors):
 
 
 def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
-    """Concatenate tensors along an existing ``dim`` (1-D empty tensors are skipped, as in PyTorch).
+    """Concatenate tensors along an existing ``dim`` (1-D empty tensors are skipped, as PyTorch).
 
     Examples:
         >>> deepnum.cat([deepnum.zeros(1, 2), deepnum.ones(1, 2)]).shape
@@ -53,7 +53,8 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
     dim = dim if axis is None else axis
     ts = [as_tensor_arg(t) for t in tensors]
     dt = _common_dtype(ts)
-    numbered = [(i, t) for i, t in enumerate(ts) if not (t.ndim == 1 and t.shape[0] == 0)] or [(0, ts[0])]
+    numbered = [(i, t) for i, t in enumerate(ts) if not (t.ndim == 1 and t.shape[0] == 0)]
+    numbered = numbered or [(0, ts[0])]
     ref = numbered[0][1]
     if ref.ndim == 0:
         raise RuntimeError("cat(): zero-dimensional tensor (at position 0) cannot be concatenated")
@@ -67,7 +68,8 @@ def cat(tensors, dim: int = 0, *, axis=None) -> Tensor:
         for d in range(ref.ndim):
             if d != axis and t.shape[d] != ref.shape[d]:
                 raise RuntimeError(
-                    f"cat(): Sizes of tensors must match except in dimension {axis}. Expected size "
+                    f"cat(): Sizes of tensors must match except in dimension {axis}. "
+                    "Expected size "
                     f"{ref.shape[d]} but got size {t.shape[d]} for tensor number {i} in the list "
                     f"(shapes {tuple(ref.shape)} and {tuple(t.shape)})"
                 )
@@ -115,7 +117,9 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
         if size <= 0 and not (size == 0 and n == 0):
-            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+            raise RuntimeError(
+                f"split expects split_size be non-negative, but got split_size={size}"
+            )
         sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
         if not sizes:
             sizes = [0]
@@ -128,7 +132,8 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
             )
     lead = (slice(None),) * axis
     starts = np.cumsum([0] + sizes)
-    return tuple(GetItem.apply(x, lead + (slice(int(starts[i]), int(starts[i + 1])),)) for i in range(len(sizes)))
+    bounds = zip(starts[:-1].tolist(), starts[1:].tolist())
+    return tuple(GetItem.apply(x, lead + (slice(a, b),)) for a, b in bounds)
 
 
 def chunk(input, chunks: int, dim: int = 0) -> tuple:
@@ -143,7 +148,7 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple:
 
 
 def tensor_split(input, indices_or_sections, dim: int = 0) -> tuple:
-    """Split at the given indices, or into ``sections`` nearly equal parts (as ``np.array_split``)."""
+    """Split at the given indices, or into ``sections`` nearly equal parts (``np.array_split``)."""
     x = as_tensor_arg(input)
     n = x.shape[normalize_dim(dim, x.ndim, "tensor_split")]
     if isinstance(indices_or_sections, (int, np.integer)):

@@ -37,7 +37,8 @@ class MatMul(Function):
             g = grad.reshape(grad.shape + (1,))
         if need_a:
             grad_a = g @ b2.swapaxes(-1, -2)  # G Bᵀ
-            grad_a = sum_to(grad_a, a2.shape) if grad_a.ndim != a2.ndim or grad_a.shape != a2.shape else grad_a
+            if grad_a.shape != a2.shape:
+                grad_a = sum_to(grad_a, a2.shape)
             grad_a = grad_a.reshape(a.shape)
         if need_b:
             grad_b = a2.swapaxes(-1, -2) @ g  # Aᵀ G
@@ -54,7 +55,9 @@ def matmul(input, other) -> Tensor:
     """Matrix product with broadcasting over batch dimensions (``torch.matmul``)."""
     a, b = binary_operands(as_tensor_arg(input), as_tensor_arg(other))
     if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got {_describe(a, b)}")
+        raise RuntimeError(
+            f"matmul: both arguments need at least 1 dimension, got {_describe(a, b)}"
+        )
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if ka != kb:
@@ -65,7 +68,9 @@ def matmul(input, other) -> Tensor:
         try:
             np.broadcast_shapes(a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
         except ValueError:
-            raise RuntimeError(f"matmul: {_describe(a, b)}: batch dimensions do not broadcast") from None
+            raise RuntimeError(
+                f"matmul: {_describe(a, b)}: batch dimensions do not broadcast"
+            ) from None
     return MatMul.apply(a, b)
 
 
@@ -83,7 +88,10 @@ def bmm(input, mat2) -> Tensor:
     if input.ndim != 3 or mat2.ndim != 3:
         raise RuntimeError(f"bmm: expected two 3-D tensors, got {_describe(input, mat2)}")
     if input.shape[0] != mat2.shape[0]:
-        raise RuntimeError(f"bmm: {_describe(input, mat2)}: batch sizes {input.shape[0]} and {mat2.shape[0]} differ")
+        raise RuntimeError(
+            f"bmm: {_describe(input, mat2)}: batch sizes {input.shape[0]} and {mat2.shape[0]} "
+            "differ"
+        )
     return matmul(input, mat2)
 
 
@@ -93,7 +101,9 @@ def outer(input, vec2) -> Tensor:
 
     a, b = as_tensor_arg(input), as_tensor_arg(vec2)
     if a.ndim != 1 or b.ndim != 1:
-        raise RuntimeError(f"outer: expected two 1-D tensors, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise RuntimeError(
+            f"outer: expected two 1-D tensors, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     return mul(a.reshape(-1, 1), b.reshape(1, -1))
 
 
@@ -104,7 +114,10 @@ def dot(input, other) -> Tensor:
     """Inner product of two 1-D tensors of the same length."""
     a, b = as_tensor_arg(input), as_tensor_arg(other)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
-        raise RuntimeError(f"dot: expected two 1-D tensors of the same size, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise RuntimeError(
+            f"dot: expected two 1-D tensors of the same size, got {tuple(a.shape)} and "
+            f"{tuple(b.shape)}"
+        )
     return matmul(a, b)
 
 
@@ -112,7 +125,9 @@ def mv(input, vec) -> Tensor:
     """Matrix-vector product of a (n, m) matrix and an (m,) vector."""
     a, b = as_tensor_arg(input), as_tensor_arg(vec)
     if a.ndim != 2 or b.ndim != 1:
-        raise RuntimeError(f"mv: expected a 2-D and a 1-D tensor, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise RuntimeError(
+            f"mv: expected a 2-D and a 1-D tensor, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     return matmul(a, b)
 
 

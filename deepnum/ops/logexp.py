@@ -22,7 +22,10 @@ from deepnum.tensor import Tensor
 
 def _shifted(x, axes):
     """``x - c`` and ``c = max x`` over ``axes`` (keepdims); an all -inf slice uses c = 0."""
-    c = np.max(x, axis=axes, keepdims=True) if x.size else np.zeros(_kept_shape(x.shape, axes), x.dtype)
+    if x.size:
+        c = np.max(x, axis=axes, keepdims=True)
+    else:
+        c = np.zeros(_kept_shape(x.shape, axes), x.dtype)
     c = np.where(np.isfinite(c), c, 0).astype(x.dtype, copy=False)
     return x - c, c
 
@@ -119,7 +122,7 @@ def _softmax_dim(name, ndim, dim, stacklevel=3):
 
 
 def softmax(input, dim=None, dtype=None, _stacklevel=3) -> Tensor:
-    """``softmax(x)_i = e^{x_i} / Σ_j e^{x_j}`` along ``dim``, computed stably (001 App. A eq. 95).
+    """``softmax(x)_i = e^{x_i} / Σ_j e^{x_j}`` along ``dim``, stably (001 App. A eq. 95).
 
     Args:
         input: the tensor.
@@ -177,10 +180,14 @@ def logmatmulexp(A, B) -> Tensor:
 
     a, b = binary_operands(_float(as_tensor_arg(A)), _float(as_tensor_arg(B)))
     if a.ndim < 2 or b.ndim < 2:
-        raise RuntimeError(f"logmatmulexp: expected tensors with at least 2 dims, got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise RuntimeError(
+            f"logmatmulexp: expected tensors with at least 2 dims, got {tuple(a.shape)} and "
+            f"{tuple(b.shape)}"
+        )
     if a.shape[-1] != b.shape[-2]:
         raise RuntimeError(
-            f"logmatmulexp: {tuple(a.shape)} and {tuple(b.shape)}: inner dimensions {a.shape[-1]} and {b.shape[-2]} differ"
+            f"logmatmulexp: {tuple(a.shape)} and {tuple(b.shape)}: inner dimensions "
+            f"{a.shape[-1]} and {b.shape[-2]} differ"
         )
     k = a.shape[-1]
     if k:

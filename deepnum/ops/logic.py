@@ -110,7 +110,8 @@ def _logical_reduce(np_fn, name):
         return _const(out.astype(np.uint8) if x.dtype == np.uint8 else out)
 
     op.__name__ = name
-    op.__doc__ = f"Whether {'every' if name == 'all' else 'any'} element over ``dim`` is non-zero (bool)."
+    which = "every" if name == "all" else "any"
+    op.__doc__ = f"Whether {which} element over ``dim`` is non-zero (bool)."
     return op
 
 
@@ -123,7 +124,9 @@ def nonzero(input, *, as_tuple: bool = False):
     a = as_tensor_arg(input).array
     if a.ndim == 0:
         n = int(bool(a))
-        return tuple(_const(np.zeros(n, np.int64)) for _ in range(1)) if as_tuple else _const(np.zeros((n, 0), np.int64))
+        if as_tuple:
+            return (_const(np.zeros(n, np.int64)),)
+        return _const(np.zeros((n, 0), np.int64))
     idx = np.nonzero(a)
     if as_tuple:
         return tuple(_const(i.astype(np.int64)) for i in idx)
@@ -136,16 +139,19 @@ def argwhere(input) -> Tensor:
 
 def count_nonzero(input, dim=None) -> Tensor:
     x = as_tensor_arg(input)
-    return _const(np.count_nonzero(x.array, axis=normalize_dims(dim, x.ndim, "count_nonzero")).astype(np.int64))
+    axes = normalize_dims(dim, x.ndim, "count_nonzero")
+    return _const(np.asarray(np.count_nonzero(x.array, axis=axes), dtype=np.int64))
 
 
-def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
     """``|input - other| <= atol + rtol * |other|`` element-wise."""
     a, b = binary_operands(as_tensor_arg(input), as_tensor_arg(other))
     return _const(np.isclose(_raw(a), _raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
     return bool(isclose(input, other, rtol, atol, equal_nan).array.all())
 
 
@@ -180,7 +186,8 @@ def _rounded(mode, name):
         if dt.kind in "iub":
             with np.errstate(divide="ignore", invalid="ignore"):
                 fn = np.remainder if mode == "floor" else np.fmod
-                return _const(fn(_raw(as_tensor_arg(a)), _raw(as_tensor_arg(b))).astype(dt, copy=False))
+                out = fn(_raw(as_tensor_arg(a)), _raw(as_tensor_arg(b)))
+            return _const(out.astype(dt, copy=False))
         with np.errstate(divide="ignore", invalid="ignore"):
             return _apply_broadcasting(_RoundedRemainder, name, a, b, mode)
 
@@ -217,7 +224,8 @@ def _reflected(op):
 TENSOR_METHODS = {
     "__eq__": eq, "__ne__": _ne_dunder, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
     "__invert__": bitwise_not, "__and__": bitwise_and, "__or__": bitwise_or,
-    "__xor__": bitwise_xor, "__rand__": bitwise_and, "__ror__": bitwise_or, "__rxor__": bitwise_xor,
+    "__xor__": bitwise_xor, "__rand__": bitwise_and, "__ror__": bitwise_or,
+    "__rxor__": bitwise_xor,
     "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "less": lt, "less_equal": le,
     "greater": gt, "greater_equal": ge, "logical_not": logical_not, "logical_and": logical_and,
     "logical_or": logical_or, "logical_xor": logical_xor, "bitwise_not": bitwise_not,

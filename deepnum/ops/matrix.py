@@ -36,14 +36,16 @@ def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
 
 
 def diag(input, diagonal: int = 0) -> Tensor:
-    """A 1-D tensor placed on the ``diagonal``-th diagonal of a square matrix, or a matrix's diagonal."""
+    """A vector put on the ``diagonal``-th diagonal of a square matrix, or a matrix's diagonal."""
     from deepnum.ops.index_put import index_put
 
     x = as_tensor_arg(input)
     if x.ndim == 2:
         return globals()["diagonal"](x, diagonal)
     if x.ndim != 1:
-        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D (shape {tuple(x.shape)})")
+        raise RuntimeError(
+            f"diag(): Supports 1D or 2D tensors. Got {x.ndim}D (shape {tuple(x.shape)})"
+        )
     n = x.shape[0] + abs(diagonal)
     i = np.arange(x.shape[0])
     rows, cols = (i, i + diagonal) if diagonal >= 0 else (i - diagonal, i)
@@ -109,9 +111,13 @@ def tensordot(a, b, dims=2) -> Tensor:
     lb = [next(letters) for _ in range(b.ndim)]
     for i, j in zip(da, db):
         if a.shape[i] != b.shape[j]:
-            raise RuntimeError(f"tensordot: contracted dimensions need to match, but first has size {a.shape[i]} in dim {i} and second has size {b.shape[j]} in dim {j}")
+            raise RuntimeError(
+                f"tensordot: contracted dimensions need to match, but first has size {a.shape[i]} "
+                f"in dim {i} and second has size {b.shape[j]} in dim {j}"
+            )
         lb[j] = la[i]
-    out = [c for k, c in enumerate(la) if k not in da] + [c for k, c in enumerate(lb) if k not in db]
+    out = [c for k, c in enumerate(la) if k not in da]
+    out += [c for k, c in enumerate(lb) if k not in db]
     return einsum("".join(la) + "," + "".join(lb) + "->" + "".join(out), a, b)
 
 
@@ -119,13 +125,23 @@ def cross(input, other, dim=None) -> Tensor:
     """Cross product of 3-vectors along ``dim`` (the first dim of size 3 when None)."""
     a, b = binary_operands(as_tensor_arg(input), as_tensor_arg(other))
     if dim is None:
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.", UserWarning, 2)
-        dim = next((d for d, s in enumerate(np.broadcast_shapes(a.shape, b.shape)) if s == 3), None)
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.",
+            UserWarning, 2
+        )
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        dim = next((d for d, s in enumerate(shape) if s == 3), None)
         if dim is None:
-            raise RuntimeError(f"cross: no dimension of size 3 in input (shapes {tuple(a.shape)}, {tuple(b.shape)})")
+            raise RuntimeError(
+                f"cross: no dimension of size 3 in input (shapes {tuple(a.shape)}, "
+                f"{tuple(b.shape)})"
+            )
     d = normalize_dim(dim, max(a.ndim, b.ndim), "cross")
     if a.shape[d] != 3 or b.shape[d] != 3:
-        raise RuntimeError(f"cross: inputs dimension {dim} must have length 3 (shapes {tuple(a.shape)}, {tuple(b.shape)})")
+        raise RuntimeError(
+            f"cross: inputs dimension {dim} must have length 3 (shapes {tuple(a.shape)}, "
+            f"{tuple(b.shape)})"
+        )
     i1, i2 = np.array([1, 2, 0]), np.array([2, 0, 1])
     return sub(mul(IndexSelect.apply(a, d, i1), IndexSelect.apply(b, d, i2)),
                mul(IndexSelect.apply(a, d, i2), IndexSelect.apply(b, d, i1)))
@@ -138,7 +154,10 @@ def cdist(x1, x2, p: float = 2.0, compute_mode=None) -> Tensor:
 
     a, b = as_tensor_arg(x1), as_tensor_arg(x2)
     if a.shape[-1] != b.shape[-1]:
-        raise RuntimeError(f"cdist: X1 and X2 must have the same number of columns. X1: {a.shape[-1]} X2: {b.shape[-1]}")
+        raise RuntimeError(
+            f"cdist: X1 and X2 must have the same number of columns. X1: {a.shape[-1]} X2: "
+            f"{b.shape[-1]}"
+        )
     return norm(sub(unsqueeze(a, -2), unsqueeze(b, -3)), p, dim=-1)
 
 
@@ -163,7 +182,9 @@ class CumProd(Function):
     @staticmethod
     def backward(ctx, grad):
         if ctx.has_zero:
-            raise RuntimeError("cumprod: the gradient of a running product containing zeros is not supported")
+            raise RuntimeError(
+                "cumprod: the gradient of a running product containing zeros is not supported"
+            )
         x, y = ctx.saved_tensors
         return ReverseCumSum.apply(grad * y, ctx.axis) / x, None
 

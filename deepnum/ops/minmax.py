@@ -75,7 +75,9 @@ def _arg_extreme(name, largest, x: Tensor, dim, keepdim):
     fn = np.argmax if largest else np.argmin
     if dim is None:
         if x.numel() == 0:
-            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            raise RuntimeError(
+                f"{name}(): Expected reduction dim to be specified for input.numel() == 0."
+            )
         idx = np.asarray(fn(x.array.reshape(-1)), dtype=np.int64)
         return idx.reshape((1,) * x.ndim) if keepdim else idx
     axis = normalize_dim(dim, x.ndim, name)
@@ -102,7 +104,8 @@ def argmin(input, dim=None, keepdim=False) -> Tensor:
 def _reduce_with_indices(name, largest, x: Tensor, dim, keepdim):
     axis = normalize_dim(dim, x.ndim, name)
     if x.ndim == 0:
-        return (return_max if largest else return_min)(x.reshape(()), Tensor._make(np.zeros((), np.int64), False, None, 0))
+        index = Tensor._make(np.zeros((), np.int64), False, None, 0)
+        return (return_max if largest else return_min)(x.reshape(()), index)
     idx = _arg_extreme(name, largest, x, axis, True)
     values = Gather.apply(x, axis, idx)  # the gradient goes to the returned index only
     if not keepdim:
@@ -113,7 +116,10 @@ def _reduce_with_indices(name, largest, x: Tensor, dim, keepdim):
 
 
 def max(input, dim=None, keepdim=False):
-    """``max(x)``: the largest element; ``max(x, dim)``: ``(values, indices)``; ``max(x, y)``: maximum."""
+    """``max(x)``: the largest element; ``max(x, dim)``: ``(values, indices)``; ``max(x, y)``.
+
+    ``max(x, y)`` is ``maximum(x, y)``.
+    """
     x = as_tensor_arg(input)
     if isinstance(dim, Tensor):
         return maximum(x, dim)
@@ -123,7 +129,10 @@ def max(input, dim=None, keepdim=False):
 
 
 def min(input, dim=None, keepdim=False):
-    """``min(x)``: the smallest element; ``min(x, dim)``: ``(values, indices)``; ``min(x, y)``: minimum."""
+    """``min(x)``: the smallest element; ``min(x, dim)``: ``(values, indices)``; ``min(x, y)``.
+
+    ``min(x, y)`` is ``minimum(x, y)``.
+    """
     x = as_tensor_arg(input)
     if isinstance(dim, Tensor):
         return minimum(x, dim)
@@ -133,7 +142,8 @@ def min(input, dim=None, keepdim=False):
 
 
 def aminmax(input, *, dim=None, keepdim=False):
-    return amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim)
+    dims = () if dim is None else dim
+    return amin(input, dims, keepdim), amax(input, dims, keepdim)
 
 
 TENSOR_METHODS = {

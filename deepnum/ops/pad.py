@@ -22,7 +22,8 @@ class ConstantPad(Function):
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.centre = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
-        out = np.full(tuple(n + lo + hi for (lo, hi), n in zip(widths, x.shape)), value, dtype=x.dtype)
+        shape = tuple(n + lo + hi for (lo, hi), n in zip(widths, x.shape))
+        out = np.full(shape, value, dtype=x.dtype)
         out[ctx.centre] = x
         return out
 
@@ -45,13 +46,17 @@ def _check(mode: str, x: Tensor, pairs) -> None:
         d = x.ndim - 1 - k
         n = x.shape[d]
         if left < 0 or right < 0:
-            raise NotImplementedError(f"pad(mode={mode!r}): negative padding {(left, right)} is only supported in 'constant' mode")
+            raise NotImplementedError(
+                f"pad(mode={mode!r}): negative padding {(left, right)} is only supported in "
+                "'constant' mode"
+            )
         limit_ok = {"reflect": left < n and right < n, "circular": left <= n and right <= n,
                     "replicate": n > 0 or left + right == 0}[mode]
         if not limit_ok:
-            rule = "less than" if mode == "reflect" else "at most" if mode == "circular" else "non-empty for"
+            rule = {"reflect": "less than", "circular": "at most"}.get(mode, "non-empty for")
             raise RuntimeError(
-                f"pad(mode={mode!r}): padding size should be {rule} the corresponding input dimension, "
+                f"pad(mode={mode!r}): padding size should be {rule} the corresponding input "
+                "dimension, "
                 f"but got: padding ({left}, {right}) at dimension {d} of input {list(x.shape)}"
             )
 
@@ -90,13 +95,19 @@ def pad(input, pad, mode: str = "constant", value=None) -> Tensor:
             d = x.ndim - 1 - k
             crop[d] = slice(max(-left, 0), x.shape[d] - max(-right, 0))
             if crop[d].start > crop[d].stop:
-                raise RuntimeError(f"pad: the resulting size of dimension {d} would be negative (input {list(x.shape)}, pad {pad})")
+                raise RuntimeError(
+                    f"pad: the resulting size of dimension {d} would be negative (input "
+                    f"{list(x.shape)}, pad {pad})"
+                )
             widths[d] = (max(left, 0), max(right, 0))
         if any(s != slice(None) for s in crop):
             x = GetItem.apply(x, tuple(crop))
         return ConstantPad.apply(x, tuple(widths), 0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use 'constant', 'reflect', 'replicate' or 'circular'")
+        raise NotImplementedError(
+            f"pad: mode {mode!r} is not supported; use 'constant', 'reflect', 'replicate' or "
+            "'circular'"
+        )
     _check(mode, x, pairs)
     for k, (left, right) in enumerate(pairs):
         if left == 0 and right == 0:

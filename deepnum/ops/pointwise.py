@@ -85,7 +85,9 @@ def clamp(input, min=None, max=None) -> Tensor:
         try:
             np.broadcast_shapes(*shapes)
         except ValueError:
-            raise RuntimeError(f"clamp: shapes {', '.join(str(tuple(s)) for s in shapes)} do not broadcast") from None
+            raise RuntimeError(
+                f"clamp: shapes {', '.join(str(tuple(s)) for s in shapes)} do not broadcast"
+            ) from None
     return Clamp.apply(x, lo, hi)
 
 

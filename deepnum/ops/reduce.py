@@ -69,7 +69,8 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return _expand_back(grad / max(ctx.count, 1), ctx.in_shape, ctx.axes, ctx.keepdim), None, None
+        g = _expand_back(grad / max(ctx.count, 1), ctx.in_shape, ctx.axes, ctx.keepdim)
+        return g, None, None
 
 
 def _accumulating_dtype(x: Tensor, dtype):
@@ -122,7 +123,8 @@ class Var(Function):
             return np.full(np.sum(x, axis=axes, keepdims=keepdim).shape, np.nan, x.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):
             d = x - np.mean(x, axis=axes, keepdims=True)
-            return np.asarray(np.sum(d * d, axis=axes, keepdims=keepdim) / np.asarray(ctx.denom, x.dtype), x.dtype)
+            total = np.sum(d * d, axis=axes, keepdims=keepdim)
+            return np.asarray(total / np.asarray(ctx.denom, x.dtype), x.dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -143,14 +145,19 @@ def _var_args(dim, unbiased, correction, keepdim):
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """``Σ (x - x̄)² / (N - correction)`` over ``dim`` (``correction=1``: Bessel's correction)."""
+    """``Σ (x - x̄)² / (N - correction)`` over ``dim``; ``correction=1`` is Bessel's correction.
+
+    ``unbiased`` (legacy) means ``correction=1`` when True, 0 when False.
+    """
     x = as_tensor_arg(input)
     _require_float(x, "var")
     dim, correction = _var_args(dim, unbiased, correction, keepdim)
     axes = _dims(dim, None, x.ndim, "var")
     if _count(x.shape, axes) - correction <= 0:
-        warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the reduction factor (input numel divided by output numel).", UserWarning, 2)
+        warnings.warn(
+            "var(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "reduction factor (input numel divided by output numel).", UserWarning, 2,
+        )
     return Var.apply(x, axes, bool(keepdim), correction)
 
 
@@ -186,14 +193,18 @@ class Prod(Function):
         if not ctx.has_zero:
             return g * _expand_back(y, ctx.in_shape, axes, ctx.keepdim) / x, None, None
         if ctx.graph_mode:
-            raise RuntimeError("prod: second derivatives through a product containing zeros are not supported")
+            raise RuntimeError(
+                "prod: second derivatives through a product containing zeros are not supported"
+            )
         # with zeros, dΠ/dx_i = Π_{j≠i} x_j: exclusive products from the left and the right
         axis = -1 if ctx.axis is None else ctx.axis
         xs = x.reshape(-1) if ctx.axis is None else x
         ones = np.ones_like(np.take(xs, [0], axis=axis))
-        left = np.cumprod(np.concatenate([ones, np.take(xs, range(xs.shape[axis] - 1), axis=axis)], axis), axis)
+        head = range(xs.shape[axis] - 1)
+        left = np.cumprod(np.concatenate([ones, np.take(xs, head, axis=axis)], axis), axis)
         rev = np.flip(xs, axis)
-        right = np.flip(np.cumprod(np.concatenate([ones, np.take(rev, range(xs.shape[axis] - 1), axis=axis)], axis), axis), axis)
+        right = np.cumprod(np.concatenate([ones, np.take(rev, head, axis=axis)], axis), axis)
+        right = np.flip(right, axis)
         return g * (left * right).reshape(ctx.in_shape), None, None
 
 

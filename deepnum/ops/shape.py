@@ -39,7 +39,10 @@ def reshape(input, *shape) -> Tensor:
     except ValueError:
         target = None
     if target is None or int(np.prod(target)) != x.array.size:
-        raise RuntimeError(f"reshape: shape {list(shape)} is invalid for input of size {x.array.size} (shape {tuple(x.shape)})")
+        raise RuntimeError(
+            f"reshape: shape {list(shape)} is invalid for input of size {x.array.size} (shape "
+            f"{tuple(x.shape)})"
+        )
     if tuple(target) == x.shape:
         return x
     return Reshape.apply(x, tuple(target))
@@ -70,7 +73,10 @@ def permute(input, *args, dims=None) -> Tensor:
     x = as_tensor_arg(input)
     dims = _shape_arg(args if dims is None else (dims,))
     if len(dims) != x.ndim:
-        raise RuntimeError(f"permute: number of dims {len(dims)} does not match the tensor's {x.ndim} dims (shape {tuple(x.shape)})")
+        raise RuntimeError(
+            f"permute: number of dims {len(dims)} does not match the tensor's {x.ndim} dims "
+            f"(shape {tuple(x.shape)})"
+        )
     axes = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"permute: repeated dim in {list(dims)}")
@@ -107,13 +113,17 @@ def expand(input, *sizes) -> Tensor:
     sizes = _shape_arg(sizes)
     lead = len(sizes) - x.ndim
     if lead < 0:
-        raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the number of dimensions in the tensor ({x.ndim})")
+        raise RuntimeError(
+            f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to the "
+            f"number of dimensions in the tensor ({x.ndim})"
+        )
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     for i, s in enumerate(x.shape):
         if s != 1 and s != shape[lead + i]:
             raise RuntimeError(
-                f"expand: the expanded size of the tensor ({shape[lead + i]}) must match the existing "
-                f"size ({s}) at non-singleton dimension {lead + i}. Target sizes: {list(sizes)}. Tensor sizes: {list(x.shape)}"
+                f"expand: the expanded size of the tensor ({shape[lead + i]}) must match the "
+                f"existing size ({s}) at non-singleton dimension {lead + i}. Target sizes: "
+                f"{list(sizes)}. Tensor sizes: {list(x.shape)}"
             )
     if shape == x.shape:
         return x
@@ -193,11 +203,15 @@ def roll(input, shifts, dims=None) -> Tensor:
     shifts = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     if dims is None:
         if len(shifts) != 1:
-            raise RuntimeError(f"roll: shifts {list(shifts)} given without dims; expected one shift")
+            raise RuntimeError(
+                f"roll: shifts {list(shifts)} given without dims; expected one shift"
+            )
         return reshape(Roll.apply(reshape(x, -1), shifts, (0,)), x.shape)
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     if len(shifts) != len(dims):
-        raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}")
+        raise RuntimeError(
+            f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}"
+        )
     axes = tuple(normalize_dim(d, x.ndim, "roll") for d in dims)
     return Roll.apply(x, tuple(int(s) for s in shifts), axes)
 
@@ -225,14 +239,17 @@ def _triangle(name, keep):
 
         x = as_tensor_arg(input)
         if x.ndim < 2:
-            raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}")
+            raise RuntimeError(
+                f"{name}: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}"
+            )
         rows, cols = x.shape[-2:]
         mask = keep(np.arange(rows)[:, None] + diagonal, np.arange(cols)[None, :])
         # a select, not a product with the mask: -inf above the diagonal must become 0, not nan
         return Where.apply(mask, x, np.zeros((), dtype=x.dtype))
 
     op.__name__ = name
-    op.__doc__ = f"``{name}``: elements on and {'below' if name == 'tril' else 'above'} the ``diagonal``-th diagonal; zeros elsewhere."
+    side = "below" if name == "tril" else "above"
+    op.__doc__ = f"``{name}``: the elements on and {side} the ``diagonal``-th diagonal, else 0."
     return op
 
 

@@ -60,7 +60,10 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     x, axis, zero_d = _prepare(input, dim, "topk")
     n = x.shape[axis]
     if not 0 <= k <= n:
-        raise RuntimeError(f"topk: k ({k}) is out of range for dimension {axis} of size {n} (shape {tuple(x.shape)})")
+        raise RuntimeError(
+            f"topk: k ({k}) is out of range for dimension {axis} of size {n} (shape "
+            f"{tuple(x.shape)})"
+        )
     idx = np.take(_order(x.array, axis, largest), np.arange(k), axis=axis).astype(np.int64)
     return _finish(return_topk, Gather.apply(x, axis, idx), idx, zero_d)
 
@@ -70,7 +73,9 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     x, axis, zero_d = _prepare(input, dim, "kthvalue")
     n = x.shape[axis]
     if not 1 <= k <= n:
-        raise IndexError(f"kthvalue(): selected number k ({k}) out of range for dimension {axis} of size {n}")
+        raise IndexError(
+            f"kthvalue(): selected number k ({k}) out of range for dimension {axis} of size {n}"
+        )
     idx = np.take(_order(x.array, axis, False), [k - 1], axis=axis).astype(np.int64)
     values = Gather.apply(x, axis, idx)
     if not keepdim:
@@ -101,5 +106,7 @@ def median(input, dim=None, keepdim: bool = False):
     return return_median(values, indices)
 
 
-TENSOR_METHODS = {"sort": sort, "argsort": argsort, "topk": topk, "kthvalue": kthvalue, "median": median}
+TENSOR_METHODS = {
+    "sort": sort, "argsort": argsort, "topk": topk, "kthvalue": kthvalue, "median": median,
+}
 __all__ = ["sort", "argsort", "topk", "kthvalue", "median"]

@@ -12,7 +12,17 @@ import numpy as np
 
 from deepnum.autograd.function import Function
 from deepnum.ops._util import binary_operands, sum_to
-from deepnum.ops.elementwise import _apply_broadcasting, _float_input, add, div, exp, log, maximum, mul, sub
+from deepnum.ops.elementwise import (
+    _apply_broadcasting,
+    _float_input,
+    add,
+    div,
+    exp,
+    log,
+    maximum,
+    mul,
+    sub,
+)
 from deepnum.tensor import Tensor
 
 
@@ -206,10 +216,15 @@ def exp2(input) -> Tensor:
 
 
 def logaddexp(input, other) -> Tensor:
-    """``log(e^a + e^b)`` without overflow: ``m + log(e^{a-m} + e^{b-m})``, ``m = max(a, b)`` (001 eq. 95)."""
+    """``log(e^a + e^b)`` without overflow: ``m + log(e^{a-m} + e^{b-m})``, ``m = max(a, b)``.
+
+    References:
+        001 App. A eq. 95 (log-sum-exp).
+    """
     a, b = binary_operands(_float_input(input), _float_input(other))
     m = maximum(a, b).detach()
-    m = Tensor._make(np.where(np.isfinite(m.array), m.array, 0).astype(m.dtype, copy=False), False, None, 0)
+    shift = np.where(np.isfinite(m.array), m.array, 0).astype(m.dtype, copy=False)
+    m = Tensor._make(shift, False, None, 0)
     return add(m, log(add(exp(sub(a, m)), exp(sub(b, m)))))
 
 
@@ -224,9 +239,13 @@ def logit(input, eps=None) -> Tensor:
 
 
 TENSOR_METHODS = {
-    "sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1, "tan": tan, "asin": asin, "arcsin": asin, "acos": acos, "arccos": acos, "atan": atan,
-    "arctan": atan, "sinh": sinh, "cosh": cosh, "atan2": atan2, "arctan2": atan2, "log2": log2,
-    "log10": log10, "exp2": exp2, "logaddexp": logaddexp, "logit": logit,
+    "sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1, "tan": tan, "asin": asin,
+    "arcsin": asin, "acos": acos, "arccos": acos, "atan": atan, "arctan": atan, "sinh": sinh,
+    "cosh": cosh, "atan2": atan2, "arctan2": atan2, "log2": log2, "log10": log10, "exp2": exp2,
+    "logaddexp": logaddexp, "logit": logit,
 }
-UFUNCS = {"sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1, "tan": tan, "arcsin": asin, "arccos": acos, "arctan": atan, "sinh": sinh, "cosh": cosh,
-          "arctan2": atan2, "log2": log2, "log10": log10, "exp2": exp2, "logaddexp": logaddexp}
+UFUNCS = {
+    "sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1, "tan": tan, "arcsin": asin,
+    "arccos": acos, "arctan": atan, "sinh": sinh, "cosh": cosh, "arctan2": atan2, "log2": log2,
+    "log10": log10, "exp2": exp2, "logaddexp": logaddexp,
+}
