@@ -31,8 +31,39 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     their dtype.
     """
     data = _unwrap_nested(data)
-    dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.infer_dtype(data)
+    dtype = _dtype.to_dtype(dtype) if dtype is not None else _infer_nested(data)
     return _new(np.array(data, dtype=dtype), requires_grad)
+
+
+def _leaf_dtype(leaf) -> np.dtype:
+    """PyTorch's dtype for one element: NumPy scalars and 0-d tensors keep theirs."""
+    if isinstance(leaf, (np.generic, np.ndarray)):
+        return leaf.dtype
+    return _dtype.infer_dtype(leaf)
+
+
+def _infer_nested(data) -> np.dtype:
+    """dtype of ``tensor(data)``: promote the elements' dtypes by category, as PyTorch does."""
+    if isinstance(data, np.ndarray) and data.ndim:
+        return data.dtype
+    if not isinstance(data, list):
+        return _leaf_dtype(data)
+    seen = {}
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, np.ndarray) and item.ndim:
+            seen[item.dtype] = 1
+        else:
+            seen[_leaf_dtype(item)] = 1
+    if not seen:
+        return _dtype.get_default_dtype()
+    result = None
+    for dt in seen:
+        result = dt if result is None else _dtype.promote(result, 1, dt, 1)
+    return result
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:

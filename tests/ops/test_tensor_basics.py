@@ -60,3 +60,19 @@ def test_tensor_from_nested_data(data):
     assert ours.shape == tuple(theirs.shape)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert not ours.requires_grad
+
+
+@pytest.mark.parametrize("data", [
+    np.float64(1.5), np.int32(3), [np.float64(1.0), 2.0], [np.int32(1), 2.5], [np.float32(1), np.float64(2)],
+    [1, 2.5], [True, 2], np.array(2.0), [[1, 2], [3, 4]],
+], ids=repr)
+def test_tensor_dtype_inference_matches_torch(data):
+    assert str(deepnum.tensor(data).dtype) == str(torch.tensor(data).dtype).replace("torch.", "")
+
+
+@pytest.mark.parametrize("items", [[(1.0, "float64"), 2.0], [(1, "int32"), 2], [(1, "int32"), 2.5]], ids=str)
+def test_tensor_dtype_inference_from_zero_dim_tensors(items):
+    def build(m):
+        return m.tensor([m.tensor(i[0], dtype=getattr(m, i[1])) if isinstance(i, tuple) else i for i in items])
+
+    assert str(build(deepnum).dtype) == str(build(torch).dtype).replace("torch.", "")
