@@ -256,7 +256,19 @@ def _as_nd(x: Tensor) -> Tensor:
 
 
 def gather(input, dim: int, index, *, sparse_grad: bool = False) -> Tensor:
-    """``out[i][j][k] = input[i][index[i][j][k]][k]`` (``dim=1``); out has ``index``'s shape."""
+    """``out[i][j][k] = input[i][index[i][j][k]][k]`` (``dim=1``); out has ``index``'s shape.
+
+    Args:
+        input: the source tensor.
+        dim: the axis along which to index.
+        index: int64 tensor with ``input``'s number of dims, no larger than ``input`` in the
+            other dims (only their leading part is read).
+
+    Examples:
+        >>> deepnum.gather(deepnum.tensor([[1, 2], [3, 4]]), 1, deepnum.tensor([[0, 0], [1, 0]]))
+        tensor([[1, 1],
+                [4, 3]])
+    """
     x = as_tensor_arg(input)
     axis, idx = _check_gather_index("gather", x, dim, index)
     xn = _as_nd(x)

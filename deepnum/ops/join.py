@@ -110,7 +110,12 @@ def vstack(tensors) -> Tensor:
 
 
 def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
-    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the listed sizes."""
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the listed sizes.
+
+    Examples:
+        >>> [t.shape[0] for t in deepnum.split(deepnum.zeros(5), 2)]
+        [2, 2, 1]
+    """
     x = as_tensor_arg(tensor)
     axis = normalize_dim(dim, x.ndim, "split")
     n = x.shape[axis]

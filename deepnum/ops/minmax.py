@@ -118,7 +118,12 @@ def _reduce_with_indices(name, largest, x: Tensor, dim, keepdim):
 def max(input, dim=None, keepdim=False):
     """``max(x)``: the largest element; ``max(x, dim)``: ``(values, indices)``; ``max(x, y)``.
 
-    ``max(x, y)`` is ``maximum(x, y)``.
+    ``max(x)`` shares the gradient evenly among tied maxima; ``max(x, dim)`` sends it to the
+    returned index (the first maximum); ``max(x, y)`` is ``maximum(x, y)``.
+
+    Examples:
+        >>> deepnum.max(deepnum.tensor([[1.0, 5.0], [7.0, 2.0]]), dim=1)
+        max(values=tensor([5., 7.]), indices=tensor([1, 0]))
     """
     x = as_tensor_arg(input)
     if isinstance(dim, Tensor):

@@ -275,8 +275,17 @@ def _raw(x):
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """Vector p-norm ``(Σ |x|^p)^(1/p)`` over ``dim`` (all elements when None).
 
-    ``p`` may be ``'fro'`` or 2 (Euclidean), 1, ``inf``/``-inf`` (max/min of ``|x|``), 0 (count
-    of non-zeros) or any other number.
+    Args:
+        input: floating tensor.
+        p: ``'fro'`` or 2 (Euclidean; gradient 0 at 0), 1, ``inf``/``-inf`` (max/min of
+            ``|x|``, ties share the gradient), 0 (count of non-zeros) or any other number.
+        dim: int or tuple of dims; None for all.
+        keepdim: keep reduced dims with size 1.
+        dtype: cast ``input`` to this dtype first.
+
+    Examples:
+        >>> deepnum.norm(deepnum.tensor([3.0, 4.0]))
+        tensor(5.)
     """
     from deepnum.ops import elementwise as ew
     from deepnum.ops.minmax import amax, amin

@@ -196,3 +196,14 @@ def test_empty_index_tensors():
     compare(lambda m, x: x[m.tensor([], dtype=m.int64)], [], inputs=[x], gradcheck=False)
     x.grad = None
     compare(lambda m, x: x.index_select(0, m.tensor([], dtype=m.int64)), [], inputs=[x], gradcheck=False)
+
+
+def test_assigning_into_a_plain_buffer_records_the_value():
+    def fn(m, w):
+        out = m.zeros(3, 4, dtype=w.dtype)
+        out[0] = w[1] * 2
+        out[1:] += w[:2] ** 2
+        out[:, m.tensor([3])] = w[2:, :1].exp()
+        return out
+
+    compare(fn, [(3, 4)])
