@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+from deepnum._allocator import tune_malloc as _tune_malloc
+
+_tune_malloc()  # reuse freed heap blocks instead of fresh mmap pages every step (see _allocator)
 from deepnum._dtype import (
     bool,
     double,

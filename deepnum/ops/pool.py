@@ -49,7 +49,12 @@ def _window(offset, stride, dilation, outs):
 
 
 class MaxPoolNd(Function):
-    """``y[p] = max_{t} x[s·p + d·t − pad]``; also returns the argmax offset within each window."""
+    """``y[p] = max_{t} x[s·p + d·t − pad]`` over the windows (padding counts as −∞).
+
+    The forward pass is ``K`` element-wise maxima of strided views; the backward pass finds,
+    window by window, the first offset that attains the maximum (PyTorch's tie rule: after a
+    ReLU whole windows are 0 and only the first gets the gradient).
+    """
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
@@ -57,29 +62,41 @@ class MaxPoolNd(Function):
         xp = _pad(x, padding, extra, -np.inf)
         offsets = list(np.ndindex(*kernel))
         y = xp[_window(offsets[0], stride, dilation, outs)].copy()
-        arg = np.zeros(y.shape, dtype=np.int64)
-        for j, offset in enumerate(offsets[1:], 1):
-            v = xp[_window(offset, stride, dilation, outs)]
-            better = v > y  # strict: the first maximum wins ties, as in PyTorch
-            np.copyto(y, v, where=better)
-            arg[better] = j
-        ctx.conf = (kernel, stride, padding, dilation, outs, extra, x.shape)
-        ctx.arg = arg
-        return y, arg
+        for offset in offsets[1:]:
+            np.maximum(y, xp[_window(offset, stride, dilation, outs)], out=y)
+        ctx.conf = (kernel, stride, padding, dilation, outs, extra)
+        ctx.save_for_backward(x, y)
+        return y
 
     @staticmethod
-    def backward(ctx, g, _g_arg):
+    def backward(ctx, g):
         if ctx.graph_mode:
             raise RuntimeError("max_pool: second derivatives (create_graph=True) are not supported")
-        kernel, stride, padding, dilation, outs, extra, shape = ctx.conf
-        arg = ctx.arg
-        padded = shape[:2] + tuple(n + 2 * p + e for n, p, e in zip(shape[2:], padding, extra))
-        gx = np.zeros(padded, dtype=g.dtype)
-        zero = np.zeros((), dtype=g.dtype)
-        for j, offset in enumerate(np.ndindex(*kernel)):
-            gx[_window(offset, stride, dilation, outs)] += np.where(arg == j, g, zero)
-        gx = gx[(Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(shape[2:], padding))]
+        x, y = ctx.saved_tensors
+        kernel, stride, padding, dilation, outs, extra = ctx.conf
+        xp = _pad(x, padding, extra, -np.inf)
+        gx = np.zeros(xp.shape, dtype=g.dtype)
+        free = np.ones(y.shape, dtype=bool)  # windows whose maximum is not yet assigned
+        hit = np.empty(y.shape, dtype=bool)
+        for offset in np.ndindex(*kernel):
+            window = _window(offset, stride, dilation, outs)
+            np.equal(xp[window], y, out=hit)
+            hit &= free
+            np.greater(free, hit, out=free)  # free and not hit
+            gx[window] += g * hit
+        gx = gx[(Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(x.shape[2:], padding))]
         return gx, None, None, None, None, None
+
+
+def max_pool_argmax(x, y, kernel, stride, padding, dilation, ceil_mode):
+    """Offset (0..K−1) of the first maximum of every window, for ``return_indices``."""
+    outs, extra = pool_geometry(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
+    xp = _pad(x, padding, extra, -np.inf)
+    arg = np.full(y.shape, -1, dtype=np.int64)
+    for j, offset in enumerate(np.ndindex(*kernel)):
+        hit = (xp[_window(offset, stride, dilation, outs)] == y) & (arg < 0)
+        arg[hit] = j
+    return np.maximum(arg, 0)
 
 
 def flat_indices(arg, kernel, stride, padding, dilation, sizes):

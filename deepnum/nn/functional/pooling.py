@@ -11,7 +11,8 @@ import numpy as np
 import deepnum
 from deepnum.nn.functional.conv import ntuple
 from deepnum.ops.pool import (AdaptiveMaxPool2d, AvgPoolNd, MaxPoolNd, adaptive_bounds,
-                              avg_pool_geometry, flat_indices, pool_geometry)
+                              avg_pool_geometry, flat_indices, max_pool_argmax,
+                              pool_geometry)
 from deepnum.tensor import Tensor
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
@@ -58,11 +59,12 @@ def max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_
     x, unbatched = _batched(input, nd, name)
     outs, _ = pool_geometry(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     _check_size(name, input, kernel, padding, dilation, outs)
-    y, arg = MaxPoolNd.apply(x, kernel, stride, padding, dilation, ceil_mode)
-    y = y.squeeze(0) if unbatched else y
+    out = MaxPoolNd.apply(x, kernel, stride, padding, dilation, ceil_mode)
+    y = out.squeeze(0) if unbatched else out
     if not return_indices:
         return y
-    flat = flat_indices(arg.array, kernel, stride, padding, dilation, input.shape[-nd:])
+    arg = max_pool_argmax(x.array, out.array, kernel, stride, padding, dilation, ceil_mode)
+    flat = flat_indices(arg, kernel, stride, padding, dilation, input.shape[-nd:])
     return y, deepnum.tensor(flat[0] if unbatched else flat)
 
 
