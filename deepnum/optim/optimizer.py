@@ -62,11 +62,15 @@ def _state_tensor(array: np.ndarray) -> Tensor:
 
 
 def _copy_state_value(value, param: Tensor | None, key=None):
-    """A deep copy of a state value; floating arrays take the parameter's dtype (not 'step')."""
+    """A deep copy of a state value; floating arrays take the parameter's dtype.
+
+    Scalar state (``step``, NAdam's ``mu_product``, ASGD's ``eta``) keeps its own dtype, so a
+    restored run continues bit for bit.
+    """
     if isinstance(value, (Tensor, np.ndarray)):
         array = value.array if isinstance(value, Tensor) else value
         floating = array.dtype.kind == "f" and param is not None and param.dtype.kind == "f"
-        if floating and key != "step":
+        if floating and key != "step" and array.ndim > 0:
             array = array.astype(param.dtype, copy=True)
         else:
             array = np.array(array, copy=True)

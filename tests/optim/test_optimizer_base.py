@@ -9,8 +9,8 @@ import deepnum
 from deepnum import optim
 from deepnum.nn import Parameter
 
-ALL = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "LBFGS", "MomentumEMA",
-       "RobbinsMonro", "Newton", "ConjugateGradient"]
+ALL = ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta", "LBFGS", "Adamax", "NAdam",
+       "RAdam", "Rprop", "ASGD", "MomentumEMA", "RobbinsMonro", "Newton", "ConjugateGradient"]
 
 
 def _params(n=2):
@@ -44,6 +44,10 @@ def test_invalid_learning_rate(name):
     ("LBFGS", dict(line_search_fn="backtracking"),
      "line_search_fn must be None or 'strong_wolfe'"),
     ("MomentumEMA", dict(beta=1.0), "Invalid beta value: 1.0"),
+    ("Rprop", dict(etas=(1.5, 1.2)), "Invalid eta values: 1.5, 1.2"),
+    ("NAdam", dict(momentum_decay=-1), "Invalid momentum_decay value: -1"),
+    ("RAdam", dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+    ("Adamax", dict(weight_decay=-0.5), "Invalid weight_decay value: -0.5"),
 ])
 def test_invalid_hyperparameters(name, kwargs, message):
     with pytest.raises(ValueError, match=message.replace("(", "\\(").replace(")", "\\)")):
@@ -135,7 +139,8 @@ def test_named_parameters_are_accepted():
         optim.SGD([("w", a), b], lr=0.1)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta",
+                                  "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"])
 def test_pytorch_kernel_options(name):
     opt = getattr(optim, name)(_params(), foreach=False)
     assert "foreach" not in opt.defaults  # one NumPy path: the choice is ignored
