@@ -130,3 +130,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = Tensor._make(np.array(g, copy=True), False, None, 0)
         result.append(g)
     return tuple(result)
+
+
+def Variable(data, requires_grad: bool = False, volatile: bool = False) -> Tensor:
+    """The pre-0.4 PyTorch wrapper old programs still call: a leaf tensor sharing ``data``'s memory.
+
+    Tensors carry ``requires_grad`` themselves, so ``Variable(x, requires_grad=True)`` is
+    ``x.detach().requires_grad_(True)``.
+    """
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable: data must be a tensor, got {type(data).__name__}")
+    out = data.detach()
+    return out.requires_grad_(True) if requires_grad else out

@@ -32,6 +32,11 @@ class set_grad_enabled:
 class _ModeContext:
     mode = True
 
+    def __new__(cls, *args, **kwargs):
+        if len(args) == 1 and not kwargs and callable(args[0]):  # bare decorator: @deepnum.no_grad
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def __enter__(self) -> None:
         self.prev = _GradMode.enabled
         _GradMode.enabled = self.mode

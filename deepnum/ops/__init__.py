@@ -28,12 +28,13 @@ from deepnum.ops import (
     shape,
     sorting,
     special,
+    tensor_extras,
 )
 from deepnum.tensor import Tensor
 
 _FAMILIES = [
     elementwise, pointwise, special, logic, reduce, minmax, sorting, logexp, linalg, einsum,
-    matrix, shape, join, arrange, index, index_put, pad, conversion, creation, inplace,
+    matrix, shape, join, arrange, index, index_put, pad, conversion, creation, inplace, tensor_extras,
 ]
 
 

@@ -62,6 +62,13 @@ def type_(self, dtype=None, **kwargs):
         names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
                  "int32": "IntTensor", "bool": "BoolTensor", "uint8": "ByteTensor"}
         return "deepnum." + names.get(str(self.dtype), str(self.dtype))
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):  # x.type('torch.LongTensor')
+        from deepnum.compat import tensor_type_dtype
+
+        named = tensor_type_dtype(dtype)
+        if named is None:
+            raise TypeError(f"type(): unknown tensor type {dtype!r}; use a dtype such as deepnum.float32")
+        dtype = named
     return cast(self, _dtype.to_dtype(dtype))
 
 
@@ -90,12 +97,17 @@ def _same(self, *args, **kwargs):
     return self
 
 
+def contiguous(self, memory_format=None) -> Tensor:
+    """``self`` if its values are laid out row-major already, else a row-major copy."""
+    return self if self.array.flags.c_contiguous else clone(self)
+
+
 TENSOR_METHODS = {
     "clone": lambda self, memory_format=None: clone(self), "to": to,
     "float": _as(_dtype.float32), "double": _as(_dtype.float64), "long": _as(_dtype.int64),
     "int": _as(_dtype.int32), "bool": _as(_dtype.bool), "half": _as(_dtype.float16),
     "byte": _as(_dtype.uint8), "type": type_, "type_as": lambda self, other: cast(self, other.dtype),
-    "cpu": _same, "contiguous": _same, "pin_memory": _same,
+    "cpu": _same, "contiguous": contiguous, "pin_memory": _same,
     "new_zeros": _new_filled(np.zeros), "new_ones": _new_filled(np.ones),
     "new_empty": _new_filled(np.empty), "new_tensor": new_tensor, "new_full": new_full,
 }

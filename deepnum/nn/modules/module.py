@@ -273,6 +273,9 @@ class Module:
     def double(self) -> Module:
         return self.to(_dtype.float64)
 
+    def half(self) -> Module:
+        return self.to(_dtype.float16)
+
     def cpu(self) -> Module:
         return self
 

@@ -1,0 +1,140 @@
+"""``x[idx] = value`` with slices, strides, integer arrays and masks, against PyTorch.
+
+Outside autograd the write goes into the tensor (and into any tensor sharing its memory);
+inside autograd it is recorded, and the gradients of both the overwritten tensor and the
+written value match PyTorch's.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import deepnum
+from tests.helpers import assert_close, to_torch
+
+MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, False],
+                 [False, True, False, True], [True, False, False, False]])
+
+# (index builder taking the tensor library, shape of the written region)
+INDEXES = {
+    "int": (lambda lib: 1, (4,)),
+    "slice": (lambda lib: slice(1, 3), (2, 4)),
+    "stride": (lambda lib: (slice(None, None, 2), slice(1, None, 2)), (3, 2)),
+    "negative": (lambda lib: (-1, slice(None, -1)), (3,)),
+    "int_array": (lambda lib: lib.tensor([4, 0, 2]), (3, 4)),
+    "int_list": (lambda lib: [0, 3], (2, 4)),
+    "rows_cols": (lambda lib: (lib.tensor([0, 2, 4]), lib.tensor([1, 3, 0])), (3,)),
+    "slice_and_array": (lambda lib: (slice(1, 4), lib.tensor([0, 3])), (3, 2)),
+    "mask": (lambda lib: lib.tensor(MASK), (int(MASK.sum()),)),
+    "row_mask": (lambda lib: lib.tensor([True, False, False, True, True]), (3, 4)),
+    "ellipsis": (lambda lib: (Ellipsis, 2), (5,)),
+}
+
+
+def _value(shape, rng, broadcast):
+    if broadcast == "scalar":
+        return rng.standard_normal(()).astype(np.float32)
+    if broadcast == "row" and len(shape) >= 1:
+        return rng.standard_normal(shape[-1:]).astype(np.float32)
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("name", list(INDEXES))
+@pytest.mark.parametrize("broadcast", ["full", "row", "scalar"])
+def test_setitem_outside_autograd_matches_torch(name, broadcast):
+    build, shape = INDEXES[name]
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((5, 4)).astype(np.float32)
+    v = _value(shape, rng, broadcast)
+    x, t = deepnum.tensor(base), torch.tensor(base)
+    x[build(deepnum)] = deepnum.tensor(v)
+    t[build(torch)] = torch.tensor(v)
+    assert_close(x, t)
+    x, t = deepnum.tensor(base), torch.tensor(base)
+    x[build(deepnum)] = 2.5  # a Python number
+    t[build(torch)] = 2.5
+    assert_close(x, t)
+
+
+@pytest.mark.parametrize("name", list(INDEXES))
+@pytest.mark.parametrize("broadcast", ["full", "row", "scalar"])
+def test_setitem_recorded_gradients_of_tensor_and_value(name, broadcast):
+    build, shape = INDEXES[name]
+    rng = np.random.default_rng(1)
+    a = deepnum.tensor(rng.standard_normal((5, 4)).astype(np.float32), requires_grad=True)
+    v = deepnum.tensor(_value(shape, rng, broadcast), requires_grad=True)
+    w = rng.standard_normal((5, 4)).astype(np.float32)
+    ta, tv = to_torch(a), to_torch(v)
+
+    x = a * 2  # a non-leaf: PyTorch records the assignment
+    x[build(deepnum)] = v * 3
+    tx = ta * 2
+    tx[build(torch)] = tv * 3
+    assert_close(x, tx)
+    ((x ** 2) * deepnum.tensor(w)).sum().backward()
+    ((tx ** 2) * torch.tensor(w)).sum().backward()
+    assert_close(a.grad, ta.grad, msg="gradient of the overwritten tensor")
+    assert_close(v.grad, tv.grad, msg="gradient of the value")
+
+
+def test_setitem_into_constant_tensor_records_value_gradient():
+    v = deepnum.tensor([1.0, -2.0], requires_grad=True)
+    tv = to_torch(v)
+    x, tx = deepnum.zeros(2, 3), torch.zeros(2, 3)
+    x[:, 1] = v
+    tx[:, 1] = tv
+    assert x.requires_grad and not x.is_leaf
+    (x.exp().sum()).backward()
+    (tx.exp().sum()).backward()
+    assert_close(v.grad, tv.grad)
+
+
+def test_setitem_repeated_on_the_same_tensor():
+    """A loop filling rows one by one (as sequence models collect outputs) differentiates right."""
+    h = deepnum.tensor(np.arange(3, dtype=np.float32), requires_grad=True)
+    th = to_torch(h)
+    out, tout = deepnum.zeros(4, 3), torch.zeros(4, 3)
+    cur, tcur = h, th
+    for i in range(4):
+        cur, tcur = deepnum.tanh(cur * 0.5 + i), torch.tanh(tcur * 0.5 + i)
+        out[i] = cur
+        tout[i] = tcur
+    (out * out).sum().backward()
+    (tout * tout).sum().backward()
+    assert_close(h.grad, th.grad)
+
+
+def test_setitem_through_views_and_data():
+    x = deepnum.zeros(3, 4)
+    x[1][2] = 5.0  # x[1] is a view, as in PyTorch
+    x[:, 0][::2] = 1.0
+    t = torch.zeros(3, 4)
+    t[1][2] = 5.0
+    t[:, 0][::2] = 1.0
+    assert_close(x, t)
+    w = deepnum.ones(2, 2, requires_grad=True)
+    w.data[0] = 0.0
+    with deepnum.no_grad():
+        w[1, 1] = 3.0
+    assert w.tolist() == [[0.0, 0.0], [1.0, 3.0]] and w.requires_grad and w.is_leaf
+
+
+def test_setitem_casts_to_the_tensor_dtype():
+    x = deepnum.zeros(3, dtype=deepnum.int64)
+    x[0] = 2.7
+    x[1:] = deepnum.tensor([1.9, -1.5])
+    t = torch.zeros(3, dtype=torch.int64)
+    t[0] = 2.7
+    t[1:] = torch.tensor([1.9, -1.5])
+    assert x.tolist() == t.tolist() and x.dtype == deepnum.int64
+
+
+def test_setitem_errors_like_torch():
+    w = deepnum.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        w[0] = 2.0
+    x = deepnum.zeros(2, 3)
+    with pytest.raises((RuntimeError, ValueError), match=r"shape|broadcast"):
+        x[0] = deepnum.ones(4)
+    with pytest.raises(IndexError, match="5"):
+        x[5] = 1.0
