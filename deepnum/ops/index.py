@@ -154,6 +154,10 @@ def _add_rows(out: np.ndarray, axis: int, idx: np.ndarray, values) -> None:
     rows, starts = np.unique(idx[order], return_index=True)
     if rows.size == 0:
         return
+    if rows.size == idx.size:  # no repeats: a plain fancy-indexed add
+        target = np.moveaxis(out, axis, 0)
+        target[idx] += np.moveaxis(values, axis, 0)
+        return
     sums = np.add.reduceat(np.take(values, order, axis=axis), starts, axis=axis)
     target = np.moveaxis(out, axis, 0)
     target[rows] += np.moveaxis(sums, axis, 0)
