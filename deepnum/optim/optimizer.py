@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from collections import OrderedDict, defaultdict
 
 import numpy as np
@@ -33,7 +34,7 @@ required = _RequiredParameter()
 def _check_lr(lr, name: str = "learning rate") -> None:
     if isinstance(lr, Tensor):
         lr = lr.item()
-    if not (isinstance(lr, (int, float)) and lr >= 0.0 and not math.isnan(lr)):
+    if not (isinstance(lr, numbers.Real) and lr >= 0.0 and not math.isnan(lr)):
         raise ValueError(f"Invalid {name}: {lr}")
 
 
