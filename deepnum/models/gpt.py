@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnum import ops
 from deepnum.autograd.grad_mode import no_grad
 from deepnum.nn.modules.module import Module
 from deepnum.nn.modules.positional import LearnedPositionalEncoding
@@ -26,9 +25,25 @@ __all__ = ["GPT", "gpt"]
 class GPT(Module):
     """Decoder-only transformer over a vocabulary of ``vocab_size`` tokens.
 
-    Args: vocab_size, block_size (longest context), d_model=128, nhead=4, num_layers=2,
-    dim_feedforward=4·d_model, dropout=0.1.
-    Shape: tokens (N, T) int64 with T <= block_size → logits (N, T, vocab_size).
+    Args:
+        vocab_size: number of tokens V.
+        block_size: longest context T the model reads (size of the position table).
+        d_model: width of the residual stream. Default: 128.
+        nhead: attention heads per block. Default: 4.
+        num_layers: number of blocks. Default: 2.
+        dim_feedforward: hidden width of each block's MLP. Default: 4·d_model.
+        dropout: dropout in the blocks (attention weights, residual branches). Default: 0.1.
+
+    Shape:
+        tokens (N, T) int64 with T <= block_size → logits (N, T, V); logits[:, t] predict
+        token t + 1 from tokens 0 … t only (the causal mask).
+
+    Examples:
+        >>> model = GPT(vocab_size=10, block_size=8, d_model=16, nhead=2, num_layers=1)
+        >>> model(deepnum.zeros(2, 5, dtype=deepnum.int64)).shape
+        deepnum.Size([2, 5, 10])
+        >>> model.generate(deepnum.zeros(2, 3, dtype=deepnum.int64), 4, top_k=3).shape
+        deepnum.Size([2, 7])
     """
 
     def __init__(self, vocab_size: int, block_size: int, d_model: int = 128, nhead: int = 4,
@@ -64,26 +79,44 @@ class GPT(Module):
     @no_grad()
     def generate(self, tokens: Tensor, max_new_tokens: int, temperature: float = 1.0,
                  top_k: int | None = None, generator=None) -> Tensor:
-        """Extend ``tokens`` (N, T) by sampling one token at a time from softmax(logits / temperature)."""
+        """Extend ``tokens`` (N, T) by ``max_new_tokens`` tokens, one at a time.
+
+        Each new token is drawn from softmax(logits / temperature) of the last position, read
+        with the last ``block_size`` tokens as context. ``top_k`` keeps only the k most likely
+        tokens (the rest get probability 0); ``temperature=0`` picks the arg-max (greedy).
+        ``generator`` (a ``deepnum.Generator``) makes the samples reproducible.
+        """
+        if temperature < 0:
+            raise ValueError(f"GPT.generate: temperature must be >= 0, got {temperature}")
+        if top_k is not None and top_k < 1:
+            raise ValueError(f"GPT.generate: top_k must be >= 1, got {top_k}")
+        if tokens.ndim != 2:
+            raise RuntimeError(f"GPT.generate: expected tokens of shape (N, T), got {tuple(tokens.shape)}")
         was_training = self.training
         self.eval()
         out = tokens.array.astype(np.int64)
         rng = _rng(generator)
         for _ in range(max_new_tokens):
             context = Tensor._make(out[:, -self.block_size :], False, None, 0)
-            logits = self(context).array[:, -1, :].astype(np.float64) / max(temperature, 1e-8)
-            if top_k is not None:
-                cut = np.sort(logits, axis=-1)[:, -top_k][:, None]
-                logits = np.where(logits < cut, -np.inf, logits)
-            p = np.exp(logits - logits.max(-1, keepdims=True))
-            p /= p.sum(-1, keepdims=True)
-            nxt = (p.cumsum(-1) < rng.random((p.shape[0], 1))).sum(-1).clip(0, self.vocab_size - 1)
+            logits = self(context).array[:, -1, :].astype(np.float64)
+            if temperature == 0:
+                nxt = logits.argmax(-1)
+            else:
+                logits = logits / temperature
+                if top_k is not None and top_k < self.vocab_size:
+                    cut = np.sort(logits, axis=-1)[:, -top_k][:, None]
+                    logits = np.where(logits < cut, -np.inf, logits)
+                p = np.exp(logits - logits.max(-1, keepdims=True))
+                p /= p.sum(-1, keepdims=True)
+                nxt = (p.cumsum(-1) < rng.random((p.shape[0], 1))).sum(-1).clip(0, self.vocab_size - 1)
             out = np.concatenate([out, nxt[:, None]], axis=1)
         self.train(was_training)
         return Tensor._make(out, False, None, 0)
 
 
-def gpt(vocab_size: int = 128, block_size: int = 64, **kwargs) -> GPT:
-    """Zoo constructor: a small character-level GPT."""
-    known = {k: v for k, v in kwargs.items() if k in ("d_model", "nhead", "num_layers", "dim_feedforward", "dropout")}
-    return GPT(vocab_size, block_size, **known)
+def gpt(input_shape=(64,), num_classes: int = 128, dropout: float = 0.1, vocab_size: int | None = None,
+        block_size: int | None = None, **kwargs) -> GPT:
+    """Zoo constructor: a small character-level GPT over ``num_classes`` tokens (the vocabulary)
+    with contexts of ``input_shape[0]`` tokens (the block size)."""
+    known = {k: v for k, v in kwargs.items() if k in ("d_model", "nhead", "num_layers", "dim_feedforward")}
+    return GPT(vocab_size or num_classes, block_size or int(input_shape[0]), dropout=dropout, **known)
