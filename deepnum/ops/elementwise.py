@@ -268,7 +268,8 @@ class Neg(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx, x):
-        y = np.exp(x)
+        with np.errstate(over="ignore"):  # overflow is +inf, silently, as in PyTorch
+            y = np.exp(x)
         ctx.save_for_backward(y)
         return y
 

@@ -66,7 +66,8 @@ class Log1p(Function):
 class Expm1(Function):
     @staticmethod
     def forward(ctx, x):
-        y = np.expm1(x)
+        with np.errstate(over="ignore"):
+            y = np.expm1(x)
         ctx.save_for_backward(y)
         return y
 
@@ -131,7 +132,8 @@ class Sinh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.sinh(x)
+        with np.errstate(over="ignore"):
+            return np.sinh(x)
 
     @staticmethod
     def backward(ctx, grad):
@@ -143,7 +145,8 @@ class Cosh(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.cosh(x)
+        with np.errstate(over="ignore"):
+            return np.cosh(x)
 
     @staticmethod
     def backward(ctx, grad):

@@ -199,3 +199,10 @@ def test_tensor_where_and_sum_to_size():
     compare(lambda m, x: x.sum_to_size((3, 1)), [(3, 4)])
     with pytest.raises(RuntimeError, match=r"sum_to_size: size \[2, 4\] is not expandable to size \[3, 4\]"):
         deepnum.zeros(3, 4).sum_to_size(2, 4)
+
+
+@pytest.mark.parametrize("fn", [lambda m, x: m.exp(x), lambda m, x: m.expm1(x), lambda m, x: m.cosh(x),
+                                lambda m, x: m.sinh(-x), lambda m, x: m.exp2(x)], ids=lambda f: "")
+def test_overflow_gives_inf_silently(fn):
+    x = deepnum.tensor([1000.0, 0.0])
+    np.testing.assert_array_equal(fn(deepnum, x).numpy(), fn(torch, torch.tensor([1000.0, 0.0])).numpy())
