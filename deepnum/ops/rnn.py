@@ -103,7 +103,7 @@ def rnn_backward(dout, dh, cache):
         dpre[t] = d
         dh = dh + d @ w_hh
     dw_ih, dw_hh, db, _ = _weight_grads(dpre, x, hprev)
-    dx = dpre @ w_ih
+    dx = (dpre.reshape(len(x) * x.shape[1], -1) @ w_ih).reshape(x.shape)
     return dx, dh, dw_ih, dw_hh, db, db
 
 
@@ -112,79 +112,97 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     """IFOG LSTM over a sequence (000 eq. 30-34, 003 §4.4), optional projection h = W_hr h.
 
     Gate order i, f, g, o as PyTorch: c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t).
+    States live in (T+1, N, .) arrays written in place (``out=``), so the step allocates nothing
+    and, without padding, the output is a view of the states.
     """
     T, N, _ = x.shape
-    H = w_hh.shape[0] // 4
+    H, P = w_hh.shape[0] // 4, w_hh.shape[1]
     b = None if b_ih is None else b_ih + b_hh
     acts = _project_inputs(x, w_ih, b)
-    P = w_hh.shape[1]
-    out = np.empty((T, N, P), x.dtype)
-    hprev = np.empty_like(out)
-    cprev = np.empty((T, N, H), x.dtype)
-    tcs = np.empty_like(cprev)
-    hhs = np.empty_like(cprev) if w_hr is not None else None
+    hs = np.empty((T + 1, N, P), x.dtype)
+    cs = np.empty((T + 1, N, H), x.dtype)
+    tcs = np.empty((T, N, H), x.dtype)
+    hhs = np.empty((T, N, H), x.dtype) if w_hr is not None else None
+    out = np.empty((T, N, P), x.dtype) if mask is not None else (hs[:-1] if reverse else hs[1:])
     w_hhT = np.ascontiguousarray(w_hh.T)
     w_hrT = None if w_hr is None else np.ascontiguousarray(w_hr.T)
-    h, c = h0, c0
+    hs[T if reverse else 0] = h0
+    cs[T if reverse else 0] = c0
+    ig = np.empty((N, H), x.dtype)
     for t in _steps(T, reverse):
-        hprev[t] = h
-        cprev[t] = c
+        before, after = (t + 1, t) if reverse else (t, t + 1)
         a = acts[t]
-        a += h @ w_hhT
+        a += hs[before] @ w_hhT
         _sigmoid_(a[:, : 2 * H])
         np.tanh(a[:, 2 * H : 3 * H], out=a[:, 2 * H : 3 * H])
         _sigmoid_(a[:, 3 * H :])
         i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        cn = f * c
-        cn += i * g
-        tc = np.tanh(cn, out=tcs[t])
-        hn = o * tc
-        if w_hr is not None:
-            hhs[t] = hn
-            hn = hn @ w_hrT
-        if mask is None:
-            h, c = hn, cn
-            out[t] = hn
+        c = np.multiply(f, cs[before], out=cs[after])
+        c += np.multiply(i, g, out=ig)
+        tc = np.tanh(c, out=tcs[t])
+        if w_hr is None:
+            np.multiply(o, tc, out=hs[after])
         else:
-            h = np.where(mask[t], hn, h)
-            c = np.where(mask[t], cn, c)
-            np.multiply(hn, mask[t], out=out[t])
-    return out, h, c, (x, w_ih, w_hh, w_hr, acts, hprev, cprev, tcs, hhs, mask, reverse)
+            np.matmul(np.multiply(o, tc, out=hhs[t]), w_hrT, out=hs[after])
+        if mask is not None:
+            np.multiply(hs[after], mask[t], out=out[t])
+            keep = mask[t] == 0  # padded step: the state passes through unchanged
+            np.copyto(hs[after], hs[before], where=keep)
+            np.copyto(cs[after], cs[before], where=keep)
+    h_n, c_n = (hs[0], cs[0]) if reverse else (hs[T], cs[T])
+    return out, h_n, c_n, (x, w_ih, w_hh, w_hr, acts, hs, cs, tcs, hhs, mask, reverse)
 
 
 def lstm_backward(dout, dh, dc, cache):
-    x, w_ih, w_hh, w_hr, acts, hprev, cprev, tcs, hhs, mask, reverse = cache
+    x, w_ih, w_hh, w_hr, acts, hs, cs, tcs, hhs, mask, reverse = cache
     T, N, G = acts.shape
     H = G // 4
     dgates = np.empty_like(acts)
     dhs = np.empty_like(dout) if w_hr is not None else None
     dh, dc = dh.copy(), dc.copy()
+    tmp = np.empty((N, H), acts.dtype)
     for t in _steps(T, not reverse):
-        dhn = dh + dout[t]
-        if mask is not None:
+        before = t + 1 if reverse else t
+        dh += dout[t]
+        if mask is not None:  # a padded step passes dh, dc straight through to the previous state
             m = mask[t]
-            dhn *= m
-            dcn = dc * m
-            dh *= 1 - m
-            dc *= 1 - m
-        else:
-            dcn, dh, dc = dc, 0, 0
+            dh_keep, dc_keep = dh * (1 - m), dc * (1 - m)
+            dh *= m
+            dc *= m
+        dhn = dh
         if w_hr is not None:
-            dhs[t] = dhn
-            dhn = dhn @ w_hr
-        a = acts[t]
+            dhs[t] = dh
+            dhn = dh @ w_hr
+        a, d, tc = acts[t], dgates[t], tcs[t]
         i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        tc = tcs[t]
-        dcn = dcn + dhn * o * (1 - tc * tc)  # d tanh(c)/dc = 1 - tanh(c)^2
-        d = dgates[t]
-        d[:, :H] = dcn * g * i * (1 - i)  # d sigma = sigma (1 - sigma)
-        d[:, H : 2 * H] = dcn * cprev[t] * f * (1 - f)
-        d[:, 2 * H : 3 * H] = dcn * i * (1 - g * g)
-        d[:, 3 * H :] = dhn * tc * o * (1 - o)
-        dc = dc + dcn * f
-        dh = dh + d @ w_hh
+        d_i, d_f, d_g, d_o = d[:, :H], d[:, H : 2 * H], d[:, 2 * H : 3 * H], d[:, 3 * H :]
+        # d o = dh * tanh(c);  d sigma(z)/dz = sigma (1 - sigma)
+        np.multiply(dhn, tc, out=d_o)
+        d_o *= o
+        d_o *= np.subtract(1, o, out=tmp)
+        # dc += dh * o * (1 - tanh(c)^2)
+        np.multiply(tc, tc, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        tmp *= o
+        tmp *= dhn
+        dc += tmp
+        np.multiply(dc, g, out=d_i)
+        d_i *= i
+        d_i *= np.subtract(1, i, out=tmp)
+        np.multiply(dc, cs[before], out=d_f)
+        d_f *= f
+        d_f *= np.subtract(1, f, out=tmp)
+        np.multiply(dc, i, out=d_g)
+        np.multiply(g, g, out=tmp)
+        d_g *= np.subtract(1, tmp, out=tmp)  # d tanh(z)/dz = 1 - tanh^2
+        dc *= f
+        np.matmul(d, w_hh, out=dh)
+        if mask is not None:
+            dh += dh_keep
+            dc += dc_keep
+    hprev = hs[1:] if reverse else hs[:-1]
     dw_ih, dw_hh, db, _ = _weight_grads(dgates, x, hprev)
-    dx = dgates @ w_ih
+    dx = (dgates.reshape(T * N, G) @ w_ih).reshape(T, N, -1)
     dw_hr = None
     if w_hr is not None:
         dw_hr = dhs.reshape(T * N, -1).T @ hhs.reshape(T * N, H)
@@ -256,7 +274,7 @@ def gru_backward(dout, dh, cache):
         dgh[t, :, 2 * H :] = dn * r
         dh = dh + dhn * z + dgh[t] @ w_hh
     dw_ih, dw_hh, db_ih, db_hh = _weight_grads(dgi, x, hprev, dgh)
-    dx = dgi @ w_ih
+    dx = (dgi.reshape(T * N, G) @ w_ih).reshape(T, N, -1)
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
 
