@@ -287,3 +287,96 @@ def test_ema_errors():
         optim.EMA(1.0)
     with pytest.raises(RuntimeError, match="no value has been averaged yet"):
         optim.EMA(0.9).value
+
+
+# ------------------------------------------------------- the notes' formulas, step by step
+def _gradients_along(pair, opt, steps=8):
+    """Run ``opt`` and return the parameters before each step and the gradients it saw."""
+    seen = []
+    for _ in range(steps):
+        opt.zero_grad()
+        pair.dn_loss().backward()
+        seen.append(([p.detach().numpy().copy() for p in pair.dn],
+                     [p.grad.numpy().copy() for p in pair.dn]))
+        opt.step()
+    return seen
+
+
+def _assert_params(pair, theta):
+    for p, t in zip(pair.dn, theta):
+        np.testing.assert_allclose(p.detach().numpy(), t, rtol=1e-12)
+
+
+def test_momentum_reaches_the_terminal_velocity_of_003():
+    # 003 §2.5: under a constant gradient g the step tends to ε‖g‖/(1 − α)
+    w = Parameter(deepnum.tensor(np.zeros(3)))
+    g = np.array([0.3, -0.4, 1.2])
+    opt = optim.SGD([w], lr=0.1, momentum=0.9)
+    for _ in range(400):
+        before = w.detach().numpy().copy()
+        w.grad = deepnum.tensor(g)
+        opt.step()
+    step = np.linalg.norm(w.detach().numpy() - before)
+    assert step == pytest.approx(0.1 * np.linalg.norm(g) / (1 - 0.9), rel=1e-12)
+
+
+def test_adagrad_follows_the_algorithm_of_003():
+    pair, ref = Pair(np.float64), Pair(np.float64)
+    eps, delta = 0.1, 1e-7
+    seen = _gradients_along(pair, optim.Adagrad(pair.dn, lr=eps, eps=delta))
+    theta = [p.detach().numpy().copy() for p in ref.dn]
+    r = [np.zeros_like(t) for t in theta]  # r_0 = 0
+    for params, grads in seen:
+        for i, g in enumerate(grads):
+            np.testing.assert_allclose(params[i], theta[i], rtol=1e-12)
+            r[i] = r[i] + g * g  # r ← r + g ⊙ g
+            theta[i] = theta[i] - eps / (delta + np.sqrt(r[i])) * g  # θ ← θ − ε/(δ + √r) ⊙ g
+    _assert_params(pair, theta)
+
+
+def test_rmsprop_follows_000_eq_20_to_22():
+    pair, ref = Pair(np.float64), Pair(np.float64)
+    alpha, beta, eps = 0.01, 0.8, 1e-8
+    seen = _gradients_along(pair, optim.RMSprop(pair.dn, lr=alpha, alpha=beta, eps=eps))
+    theta = [p.detach().numpy().copy() for p in ref.dn]
+    s = [np.zeros_like(t) for t in theta]  # (20)
+    for params, grads in seen:
+        for i, g in enumerate(grads):
+            np.testing.assert_allclose(params[i], theta[i], rtol=1e-12)
+            s[i] = beta * s[i] + (1 - beta) * g * g  # (21)
+            theta[i] = theta[i] - alpha * g / (np.sqrt(s[i]) + eps)  # (22)
+    _assert_params(pair, theta)
+
+
+def test_adam_follows_000_eq_23():
+    # eq. 23 puts ε under the square root; Adam (paper and PyTorch) adds it outside. With the
+    # bias-corrected moments of eq. 16 and ε outside, the iterates are Adam's.
+    pair, ref = Pair(np.float64), Pair(np.float64)
+    alpha, b1, b2, eps = 0.05, 0.9, 0.999, 1e-8
+    seen = _gradients_along(pair, optim.Adam(pair.dn, lr=alpha, betas=(b1, b2), eps=eps))
+    theta = [p.detach().numpy().copy() for p in ref.dn]
+    m = [np.zeros_like(t) for t in theta]
+    v = [np.zeros_like(t) for t in theta]
+    for k, (params, grads) in enumerate(seen, start=1):
+        for i, g in enumerate(grads):
+            np.testing.assert_allclose(params[i], theta[i], rtol=1e-12)
+            m[i] = b1 * m[i] + (1 - b1) * g
+            v[i] = b2 * v[i] + (1 - b2) * g * g
+            m_hat, v_hat = m[i] / (1 - b1**k), v[i] / (1 - b2**k)  # cEMA (16)
+            theta[i] = theta[i] - alpha * m_hat / (np.sqrt(v_hat) + eps)
+    _assert_params(pair, theta)
+
+
+def test_momentum_helps_on_an_ill_conditioned_quadratic():
+    # 003 §2.5: momentum crosses a poorly conditioned bowl where plain gradient descent crawls
+    A, b, x_star = _quadratic(2, cond=100.0)
+    errors = {}
+    for momentum in (0.0, 0.9):
+        w = Parameter(deepnum.tensor(np.zeros(2)))
+        opt = optim.SGD([w], lr=1.0 / 100.0, momentum=momentum)
+        for _ in range(200):
+            opt.zero_grad()
+            _split_quadratic_loss(A, b, [w]).backward()
+            opt.step()
+        errors[momentum] = np.linalg.norm(w.detach().numpy() - x_star)
+    assert errors[0.9] < 1e-3 < errors[0.0]
