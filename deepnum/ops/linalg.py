@@ -133,8 +133,34 @@ def mv(input, vec) -> Tensor:
 
 from deepnum.ops.einsum import einsum  # noqa: E402 - einsum builds on this module's helpers
 
+# torch.linalg's functions: this module is also ``deepnum.linalg``
+from deepnum.ops.linalg_functions import (  # noqa: E402
+    cholesky,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    logdet,
+    matrix_norm,
+    matrix_power,
+    multi_dot,
+    norm,
+    qr,
+    slogdet,
+    solve,
+    svdvals,
+    vecdot,
+    vector_norm,
+)
+from deepnum.ops.linalg_functions import linalg_cross as cross  # noqa: E402
+from deepnum.ops.linalg_functions import linalg_diagonal as diagonal  # noqa: E402
+
+inverse = inv
+
 TENSOR_METHODS = {
     "matmul": matmul, "__matmul__": matmul, "__rmatmul__": lambda self, other: matmul(other, self),
     "mm": mm, "bmm": bmm, "outer": outer, "ger": outer, "dot": dot, "mv": mv,
+    "inverse": inv, "det": det, "logdet": logdet, "slogdet": slogdet, "matrix_power": matrix_power,
+    "cholesky": cholesky,
 }
 UFUNCS = {"matmul": matmul}
