@@ -241,7 +241,52 @@ def logit(input, eps=None) -> Tensor:
     return log(div(p, sub(1.0, p)))
 
 
+class Xlogy(Function):
+    """``x · log(y)``, defined as 0 where ``x = 0`` (even for ``y = 0``)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        ctx.zero = x == 0
+        ctx.shapes = (np.shape(x), np.shape(y))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(ctx.zero, 0, x * np.log(y)).astype(np.result_type(x, y), copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from deepnum.ops.elementwise import Where
+
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        shape_x, shape_y = ctx.shapes
+        return (
+            sum_to(Where.apply(ctx.zero, 0.0, grad * np.log(y)), shape_x) if need_x else None,
+            sum_to(grad * x / y, shape_y) if need_y else None,  # ∂/∂y = x / y
+        )
+
+
+def xlogy(input, other) -> Tensor:
+    """``input · log(other)``, 0 where ``input`` is 0 (the convention of entropies)."""
+    x, y = binary_operands(_float_input(input), _float_input(other))
+    return _apply_broadcasting(Xlogy, "xlogy", x, y)
+
+
+def erfc(input) -> Tensor:
+    """``1 - erf(x)``."""
+    from deepnum.ops.pointwise import erf
+
+    return sub(1.0, erf(input))
+
+
+def ndtr(input) -> Tensor:
+    """Standard normal CDF ``Φ(x) = (1 + erf(x / √2)) / 2``."""
+    from deepnum.ops.pointwise import erf
+
+    return mul(add(erf(mul(_float_input(input), 1 / math.sqrt(2.0))), 1.0), 0.5)
+
+
 TENSOR_METHODS = {
+    "xlogy": xlogy, "erfc": erfc,
     "sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1, "tan": tan, "asin": asin,
     "arcsin": asin, "acos": acos, "arccos": acos, "atan": atan, "arctan": atan, "sinh": sinh,
     "cosh": cosh, "atan2": atan2, "arctan2": atan2, "log2": log2, "log10": log10, "exp2": exp2,
@@ -252,3 +297,8 @@ UFUNCS = {
     "arccos": acos, "arctan": atan, "sinh": sinh, "cosh": cosh, "arctan2": atan2, "log2": log2,
     "log10": log10, "exp2": exp2, "logaddexp": logaddexp,
 }
+
+# torch.special names: this module is also ``deepnum.special``
+from deepnum.ops.elementwise import sigmoid as expit  # noqa: E402
+from deepnum.ops.logexp import log_softmax, logsumexp, softmax  # noqa: E402, F401
+from deepnum.ops.pointwise import erf  # noqa: E402, F401

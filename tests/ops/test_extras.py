@@ -70,6 +70,10 @@ BINARY = [
     ("dist", lambda m, a, b: m.dist(a, b)),
     ("tensordot", lambda m, a, b: m.tensordot(a, b, dims=([1], [1]))),
     ("broadcast_tensors", lambda m, a, b: m.broadcast_tensors(a[:, :1], b[:1])),
+    ("xlogy", lambda m, a, b: m.xlogy(a, b * b + 0.1)),
+    ("xlogy_zero", lambda m, a, b: m.xlogy(m.relu(a), b * b)),
+    ("special_namespace", lambda m, a, b: m.special.expit(a) * m.special.ndtr(b) + m.special.erfc(a)
+     + m.special.logsumexp(a, 1, keepdim=True) * m.special.softmax(b, 0)),
 ]
 
 
