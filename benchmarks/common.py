@@ -8,11 +8,13 @@ median per call of each library and the median over the pairs of the ratio
 PyTorch runs with ``torch.set_num_threads(2)``; NumPy's BLAS uses its default thread count.
 
 Memory (one method for both libraries): each case is run again in a fresh subprocess that
-imports only the library under test. ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` (the
-process's peak resident set size) is read after the workload's inputs are built (baseline)
-and after ``number`` calls; the reported figure is the growth of the peak: what running the
-workload needs beyond its inputs, one-time library initialisation included. It counts
-every allocation (NumPy, PyTorch's allocator, Python objects), at page granularity.
+imports only the library under test. After the workload's inputs are built, the kernel's
+peak-RSS mark is reset (``/proc/self/clear_refs``) and the resident set size read
+(baseline, ``VmRSS``); after ``number`` calls the peak (``VmHWM``) is read. The reported
+figure is peak minus baseline: what running the workload needs beyond its inputs, one-time
+library initialisation included. It counts every allocation (NumPy, PyTorch's allocator,
+Python objects) at page granularity. (``getrusage`` maxrss is not used: Linux carries it
+over from the parent process across fork and exec.)
 
 Every script prints a table and ends with one JSON line (machine, versions, BLAS kernel,
 results) that ``run_all.py`` collects.
@@ -26,7 +28,6 @@ import json
 import os
 import platform
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -138,8 +139,14 @@ def time_case(case: Case, repeats: int) -> dict:
     }
 
 
-def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+def _status_mb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        return int(re.search(rf"^{field}:\s+(\d+) kB", f.read(), re.M).group(1)) / 1024
+
+
+def _reset_peak_rss() -> None:
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # resets VmHWM to the current RSS
 
 
 def _memory_child(cases: dict, lib: str, name: str) -> None:
@@ -147,9 +154,10 @@ def _memory_child(cases: dict, lib: str, name: str) -> None:
     if lib == "torch":
         _setup_torch()
     fn = case.make_deepnum() if lib == "deepnum" else case.make_torch()
-    base = _maxrss_mb()
+    _reset_peak_rss()
+    base = _status_mb("VmRSS")
     _time(fn, case.number)
-    print(json.dumps({"baseline_mb": base, "peak_mb": _maxrss_mb()}))
+    print(json.dumps({"baseline_mb": base, "peak_mb": _status_mb("VmHWM")}))
 
 
 def measure_memory(script: str, lib: str, name: str) -> dict:

@@ -1,7 +1,9 @@
 """Run every ``benchmarks/bench_*.py`` and rewrite ``benchmarks/RESULTS.md`` with the figures.
 
-Each script runs in its own process and ends its output with one JSON line; this collects
-those lines into a Markdown report (machine, versions, BLAS kernels, figures, ratios).
+Each script runs in its own process and ends its output with one JSON line, kept in
+``benchmarks/results/<script>.json``; the report (machine, versions, BLAS kernels, figures,
+ratios) is rendered from all kept results, so ``--only bench_x.py`` refreshes one script's
+figures and keeps the others' (each section says when it was measured).
 
 Run with OpenBLAS left to pick its own kernel for the CPU:
 
@@ -21,13 +23,28 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run(script: str, extra: list[str]) -> dict:
+RESULTS_DIR = os.path.join(HERE, "results")
+
+
+def run(script: str, extra: list[str]) -> dict | None:
+    """Run one script; its JSON result (stamped with the time) or None if it failed."""
     proc = subprocess.run([sys.executable, script, *extra], capture_output=True, text=True, cwd=HERE)
     sys.stdout.write(proc.stdout)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
-        raise SystemExit(f"{os.path.basename(script)} failed with exit code {proc.returncode}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"{os.path.basename(script)} failed with exit code {proc.returncode}", file=sys.stderr)
+        return None
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["measured"] = f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+    return result
+
+
+def kept_results() -> list[dict]:
+    runs = []
+    for path in sorted(glob.glob(os.path.join(RESULTS_DIR, "bench_*.json"))):
+        with open(path) as f:
+            runs.append(json.load(f))
+    return runs
 
 
 def _mem(r: dict, lib: str) -> str:
@@ -51,7 +68,7 @@ def report(runs: list[dict]) -> str:
         f"{blas.get('threads')} threads ({blas.get('config')})",
         f"- PyTorch BLAS: {env['torch_blas']}, `torch.set_num_threads({env['torch_threads']})`",
         f"- OPENBLAS_* variables in the environment: {env['openblas_env'] or 'none'}",
-        f"- 1-minute load average at start of each script: "
+        "- 1-minute load average when each script started: "
         + ", ".join(f"{r['script']} {r['env']['loadavg_1min']:.2f}" for r in runs),
         "",
         "## Method",
@@ -59,14 +76,16 @@ def report(runs: list[dict]) -> str:
         "deepnum (A) and PyTorch (B) run the same workload alternately, A B A B, in one "
         "process; figures are medians per call, the ratio is the median of the paired ratios "
         "A/B (below 1: deepnum faster). Memory is measured for each library in a fresh "
-        "subprocess that imports only that library: growth of the peak resident set size "
-        "(`getrusage` maxrss) from after the inputs are built to after the calls, first call "
-        "and library initialisation included (peak RSS of the whole process in parentheses). The machine is shared, so absolute "
+        "subprocess that imports only that library: peak resident set size during the calls "
+        "(`VmHWM`, reset after the inputs are built) minus the resident set size before "
+        "them, first call and library initialisation included (peak RSS of the whole "
+        "process in parentheses). The machine is shared, so absolute "
         "times carry noise; the paired ratios are the more stable figure.",
         "",
     ]
     for r in runs:
         lines += [f"## {r['benchmark']} (`{r['script']}`)", "",
+                  f"Measured {r.get('measured', '?')}, load average {r['env']['loadavg_1min']:.2f}.", "",
                   "| case | deepnum | PyTorch | ratio deepnum/PyTorch | memory deepnum MB | memory PyTorch MB | samples |",
                   "|---|---:|---:|---:|---:|---:|---:|"]
         for c in r["results"]:
@@ -87,11 +106,23 @@ def main() -> None:
     scripts = sorted(glob.glob(os.path.join(HERE, "bench_*.py")))
     if args.only:
         scripts = [s for s in scripts if os.path.basename(s) in args.only]
-    runs = [run(s, extra) for s in scripts]
-    if not args.no_write:
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    failed = []
+    for script in scripts:
+        result = run(script, extra)
+        if result is None:
+            failed.append(os.path.basename(script))
+            continue
+        name = os.path.splitext(os.path.basename(script))[0]
+        with open(os.path.join(RESULTS_DIR, name + ".json"), "w") as f:
+            json.dump(result, f, indent=1)
+    runs = kept_results()
+    if not args.no_write and runs:
         with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
             f.write(report(runs) + "\n")
         print(f"wrote {os.path.join(HERE, 'RESULTS.md')}")
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
