@@ -63,47 +63,60 @@ def _weight_grads(dgates, x, hprev, dgates_h=None):
     return dw_ih, dw_hh, flat.sum(0), flat_h.sum(0)
 
 
+def _state_buffer(T, N, P, dtype, h0, reverse, mask):
+    """(T+1, N, P) states with h0 at the start of the direction, and where the output goes."""
+    hs = np.empty((T + 1, N, P), dtype)
+    hs[T if reverse else 0] = h0
+    out = np.empty((T, N, P), dtype) if mask is not None else (hs[:-1] if reverse else hs[1:])
+    return hs, out
+
+
+def _masked_step(hs, out, mask, t, before, after):
+    """Padded steps output zeros and leave the state unchanged."""
+    np.multiply(hs[after], mask[t], out=out[t])
+    np.copyto(hs[after], hs[before], where=mask[t] == 0)
+
+
 # ------------------------------------------------------------------------ Elman RNN
 def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask, reverse, relu):
     """h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) over a whole sequence (000 eq. 24)."""
     T, N, _ = x.shape
     b = None if b_ih is None else b_ih + b_hh
-    pre = _project_inputs(x, w_ih, b)
-    out = np.empty((T, N, w_hh.shape[0]), x.dtype)
-    hprev = np.empty_like(out)
+    acts = _project_inputs(x, w_ih, b)
+    hs, out = _state_buffer(T, N, w_hh.shape[0], x.dtype, h0, reverse, mask)
     w_hhT = np.ascontiguousarray(w_hh.T)
-    h = h0
     for t in _steps(T, reverse):
-        hprev[t] = h
-        a = pre[t]
-        a += h @ w_hhT
-        hn = np.maximum(a, 0, out=a) if relu else np.tanh(a, out=a)
-        if mask is None:
-            h = hn
-            out[t] = hn
-        else:
-            h = np.where(mask[t], hn, h)
-            np.multiply(hn, mask[t], out=out[t])
-    return out, h, (x, w_ih, w_hh, pre, hprev, mask, reverse, relu)
+        before, after = (t + 1, t) if reverse else (t, t + 1)
+        a = acts[t]
+        a += hs[before] @ w_hhT
+        hs[after] = np.maximum(a, 0, out=a) if relu else np.tanh(a, out=a)
+        if mask is not None:
+            _masked_step(hs, out, mask, t, before, after)
+    return out, hs[0] if reverse else hs[T], (x, w_ih, w_hh, acts, hs, mask, reverse, relu)
 
 
 def rnn_backward(dout, dh, cache):
-    x, w_ih, w_hh, hs, hprev, mask, reverse, relu = cache
-    dpre = np.empty_like(hs)
+    x, w_ih, w_hh, acts, hs, mask, reverse, relu = cache
+    T, N, H = acts.shape
+    dpre = np.empty_like(acts)
     dh = dh.copy()
-    for t in _steps(len(x), not reverse):
-        dhn = dh + dout[t]
+    for t in _steps(T, not reverse):
+        dh += dout[t]
         if mask is not None:
-            dhn *= mask[t]
-            dh *= 1 - mask[t]
+            dh_keep = dh * (1 - mask[t])
+            dh *= mask[t]
+        d = dpre[t]
+        if relu:
+            np.multiply(dh, acts[t] > 0, out=d)  # d relu(a)/da = [a > 0]
         else:
-            dh = 0
-        # d tanh(a)/da = 1 - tanh(a)^2; d relu(a)/da = [a > 0]
-        d = dhn * (hs[t] > 0) if relu else dhn * (1 - hs[t] * hs[t])
-        dpre[t] = d
-        dh = dh + d @ w_hh
-    dw_ih, dw_hh, db, _ = _weight_grads(dpre, x, hprev)
-    dx = (dpre.reshape(len(x) * x.shape[1], -1) @ w_ih).reshape(x.shape)
+            np.multiply(acts[t], acts[t], out=d)
+            np.subtract(1, d, out=d)
+            d *= dh  # d tanh(a)/da = 1 - tanh(a)^2
+        np.matmul(d, w_hh, out=dh)
+        if mask is not None:
+            dh += dh_keep
+    dw_ih, dw_hh, db, _ = _weight_grads(dpre, x, hs[1:] if reverse else hs[:-1])
+    dx = (dpre.reshape(T * N, H) @ w_ih).reshape(T, N, -1)
     return dx, dh, dw_ih, dw_hh, db, db
 
 
@@ -119,15 +132,12 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     H, P = w_hh.shape[0] // 4, w_hh.shape[1]
     b = None if b_ih is None else b_ih + b_hh
     acts = _project_inputs(x, w_ih, b)
-    hs = np.empty((T + 1, N, P), x.dtype)
-    cs = np.empty((T + 1, N, H), x.dtype)
+    hs, out = _state_buffer(T, N, P, x.dtype, h0, reverse, mask)
+    cs, _ = _state_buffer(T, N, H, x.dtype, c0, reverse, mask)
     tcs = np.empty((T, N, H), x.dtype)
     hhs = np.empty((T, N, H), x.dtype) if w_hr is not None else None
-    out = np.empty((T, N, P), x.dtype) if mask is not None else (hs[:-1] if reverse else hs[1:])
     w_hhT = np.ascontiguousarray(w_hh.T)
     w_hrT = None if w_hr is None else np.ascontiguousarray(w_hr.T)
-    hs[T if reverse else 0] = h0
-    cs[T if reverse else 0] = c0
     ig = np.empty((N, H), x.dtype)
     for t in _steps(T, reverse):
         before, after = (t + 1, t) if reverse else (t, t + 1)
@@ -145,10 +155,8 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
         else:
             np.matmul(np.multiply(o, tc, out=hhs[t]), w_hrT, out=hs[after])
         if mask is not None:
-            np.multiply(hs[after], mask[t], out=out[t])
-            keep = mask[t] == 0  # padded step: the state passes through unchanged
-            np.copyto(hs[after], hs[before], where=keep)
-            np.copyto(cs[after], cs[before], where=keep)
+            _masked_step(hs, out, mask, t, before, after)
+            np.copyto(cs[after], cs[before], where=mask[t] == 0)
     h_n, c_n = (hs[0], cs[0]) if reverse else (hs[T], cs[T])
     return out, h_n, c_n, (x, w_ih, w_hh, w_hr, acts, hs, cs, tcs, hhs, mask, reverse)
 
@@ -219,13 +227,12 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask, reverse):
     T, N, _ = x.shape
     H = w_hh.shape[1]
     gi = _project_inputs(x, w_ih, b_ih)
-    out = np.empty((T, N, H), x.dtype)
-    hprev = np.empty_like(out)
-    ghn = np.empty_like(out)
+    hs, out = _state_buffer(T, N, H, x.dtype, h0, reverse, mask)
+    ghn = np.empty((T, N, H), x.dtype)
     w_hhT = np.ascontiguousarray(w_hh.T)
-    h = h0
     for t in _steps(T, reverse):
-        hprev[t] = h
+        before, after = (t + 1, t) if reverse else (t, t + 1)
+        h = hs[before]
         gh = h @ w_hhT
         if b_hh is not None:
             gh += b_hh
@@ -234,46 +241,51 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask, reverse):
         _sigmoid_(a[:, : 2 * H])
         r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
         ghn[t] = gh[:, 2 * H :]
-        n += r * gh[:, 2 * H :]
+        n += np.multiply(r, ghn[t], out=gh[:, 2 * H :])
         np.tanh(n, out=n)
-        hn = h - n
+        hn = np.subtract(h, n, out=hs[after])
         hn *= z
         hn += n
-        if mask is None:
-            h = hn
-            out[t] = hn
-        else:
-            h = np.where(mask[t], hn, h)
-            np.multiply(hn, mask[t], out=out[t])
-    return out, h, (x, w_ih, w_hh, gi, hprev, ghn, mask, reverse)
+        if mask is not None:
+            _masked_step(hs, out, mask, t, before, after)
+    return out, hs[0] if reverse else hs[T], (x, w_ih, w_hh, gi, hs, ghn, mask, reverse)
 
 
 def gru_backward(dout, dh, cache):
-    x, w_ih, w_hh, acts, hprev, ghn, mask, reverse = cache
+    x, w_ih, w_hh, acts, hs, ghn, mask, reverse = cache
     T, N, G = acts.shape
     H = G // 3
     dgi = np.empty_like(acts)
     dgh = np.empty_like(acts)
     dh = dh.copy()
+    tmp = np.empty((N, H), acts.dtype)
     for t in _steps(T, not reverse):
-        dhn = dh + dout[t]
+        before = t + 1 if reverse else t
+        dh += dout[t]
         if mask is not None:
-            dhn *= mask[t]
-            dh *= 1 - mask[t]
-        else:
-            dh = 0
-        a = acts[t]
+            dh_keep = dh * (1 - mask[t])
+            dh *= mask[t]
+        a, di, dg = acts[t], dgi[t], dgh[t]
         r, z, n = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
-        dn = dhn * (1 - z) * (1 - n * n)
-        dz = dhn * (hprev[t] - n) * z * (1 - z)
-        dr = dn * ghn[t] * r * (1 - r)
-        dgi[t, :, :H] = dr
-        dgi[t, :, H : 2 * H] = dz
-        dgi[t, :, 2 * H :] = dn
-        dgh[t, :, : 2 * H] = dgi[t, :, : 2 * H]
-        dgh[t, :, 2 * H :] = dn * r
-        dh = dh + dhn * z + dgh[t] @ w_hh
-    dw_ih, dw_hh, db_ih, db_hh = _weight_grads(dgi, x, hprev, dgh)
+        dr, dz, dn = di[:, :H], di[:, H : 2 * H], di[:, 2 * H :]
+        # dn = dh (1 - z)(1 - n^2);  dz = dh (h - n) z (1 - z);  dr = dn (W_hn h + b_hn) r (1 - r)
+        np.subtract(1, z, out=dn)
+        dn *= dh
+        dn *= np.subtract(1, np.multiply(n, n, out=tmp), out=tmp)
+        np.subtract(hs[before], n, out=dz)
+        dz *= dh
+        dz *= z
+        dz *= np.subtract(1, z, out=tmp)
+        np.multiply(dn, ghn[t], out=dr)
+        dr *= r
+        dr *= np.subtract(1, r, out=tmp)
+        dg[:, : 2 * H] = di[:, : 2 * H]
+        np.multiply(dn, r, out=dg[:, 2 * H :])
+        dh *= z
+        dh += dg @ w_hh
+        if mask is not None:
+            dh += dh_keep
+    dw_ih, dw_hh, db_ih, db_hh = _weight_grads(dgi, x, hs[1:] if reverse else hs[:-1], dgh)
     dx = (dgi.reshape(T * N, G) @ w_ih).reshape(T, N, -1)
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
