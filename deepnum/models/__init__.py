@@ -5,6 +5,7 @@ Every entry of ``zoo`` maps a name to a constructor called with keyword argument
 shape of one example (without the batch dimension) and ``num_classes`` the number of outputs
 (1 for regression). Constructors accept and may ignore further keywords of their own.
 
+    >>> import deepnum
     >>> from deepnum.models import zoo
     >>> model = zoo["mlp"](input_shape=(2,), num_classes=2, hidden=(8,))
     >>> model(deepnum.zeros(5, 2)).shape
