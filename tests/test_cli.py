@@ -153,3 +153,31 @@ def test_python_dash_m_entry_point():
     done = subprocess.run([sys.executable, "-m", "deepnum", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert all(c in done.stdout for c in ("train", "evaluate", "predict", "datasets"))
+
+
+def test_ctrl_c_keeps_the_checkpoint_and_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    import deepnum.train
+
+    real_fit = deepnum.train.fit
+
+    def fit_then_ctrl_c(*args, **kwargs):
+        kwargs["epochs"] = 2
+        real_fit(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(deepnum.train, "fit", fit_then_ctrl_c)
+    assert train(tmp_path, "--epochs", "5") == 130
+    assert f"continue with: deepnum train --resume {tmp_path / 'run'}" in capsys.readouterr().err
+    assert (tmp_path / "run" / "checkpoint.dnm").is_file() and not (tmp_path / "run" / "model.dnm").exists()
+    monkeypatch.setattr(deepnum.train, "fit", real_fit)
+    assert main(["train", "--resume", str(tmp_path / "run"), "--no-progress"]) == 0
+    assert "Epoch 3/5" in capsys.readouterr().out
+
+
+def test_without_matplotlib_training_still_works(tmp_path, capsys, monkeypatch):
+    from deepnum.train import plots
+
+    monkeypatch.setattr(plots, "available", lambda: False)
+    assert train(tmp_path, "--epochs", "1") == 0
+    assert "matplotlib is not installed: no plots" in capsys.readouterr().out
+    assert (tmp_path / "run" / "model.dnm").is_file() and not list((tmp_path / "run").glob("*.png"))

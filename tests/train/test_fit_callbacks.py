@@ -238,3 +238,19 @@ def test_collapsed_predictions_warn_during_fit():
         model[7].bias.copy_(deepnum.tensor([100.0, 0.0]))  # every example predicted as class 0
     with pytest.warns(UserWarning, match="collapsed to one class"):
         fit(model, opt, nn.CrossEntropyLoss(), train, epochs=2, val_loader=dev, verbose=0)
+
+
+def test_progress_bar_with_tqdm_and_without(monkeypatch):
+    pytest.importorskip("tqdm")
+    import importlib.util
+
+    train, _ = loaders()
+    model, opt = make_run()
+    out = io.StringIO()
+    fit(model, opt, nn.CrossEntropyLoss(), train, epochs=1, callbacks=[ProgressBar(stream=out, bar=True)])
+    assert "Epoch 1/1" in out.getvalue() and f"{len(train)}/{len(train)}" in out.getvalue()
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tqdm" else real(name, *a))
+    out = io.StringIO()
+    fit(model, opt, nn.CrossEntropyLoss(), train, epochs=1, callbacks=[ProgressBar(stream=out, bar=True)])
+    assert out.getvalue().startswith("Epoch 1/1: loss ")
