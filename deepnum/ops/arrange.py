@@ -177,7 +177,174 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
     return Tensor._make(out, False, None, 0)
 
 
+def ravel(input) -> Tensor:
+    return reshape(input, -1)
+
+
+def fliplr(input) -> Tensor:
+    from deepnum.ops.shape import flip
+
+    return flip(input, 1)
+
+
+def flipud(input) -> Tensor:
+    from deepnum.ops.shape import flip
+
+    return flip(input, 0)
+
+
+def rot90(input, k: int = 1, dims=(0, 1)) -> Tensor:
+    """Rotate by 90° ``k`` times in the plane ``dims`` (from the first towards the second)."""
+    from deepnum.ops.shape import flip, transpose
+
+    x = as_tensor_arg(input)
+    d0, d1 = dims
+    k %= 4
+    if k == 1:
+        return transpose(flip(x, d1), d0, d1)
+    if k == 2:
+        return flip(x, (d0, d1))
+    if k == 3:
+        return flip(transpose(x, d0, d1), d1)
+    return x
+
+
+def unfold(input, dimension: int, size: int, step: int) -> Tensor:
+    """Windows of ``size`` elements, every ``step``, along ``dimension``; a new last dim.
+
+    Examples:
+        >>> deepnum.arange(5.0).unfold(0, 2, 2)
+        tensor([[0., 1.],
+                [2., 3.]])
+    """
+    x = as_tensor_arg(input)
+    d = normalize_dim(dimension, x.ndim, "unfold")
+    n = x.shape[d] if x.ndim else 1
+    if size > n or size < 0 or step <= 0:
+        raise RuntimeError(
+            f"unfold: maximum size for tensor at dimension {d} is {n} but size is {size} (step "
+            f"{step})"
+        )
+    starts = np.arange(0, n - size + 1, step)
+    windows = starts[:, None] + np.arange(size)[None, :]  # (n_windows, size)
+    y = GetItem.apply(x, (slice(None),) * d + (windows,))  # windows replace dim d
+    return movedim(y, d + 1, -1)
+
+
+def atleast_3d(input) -> Tensor:
+    x = as_tensor_arg(input)
+    if x.ndim == 0:
+        return reshape(x, (1, 1, 1))
+    if x.ndim == 1:
+        return reshape(x, (1, x.shape[0], 1))
+    if x.ndim == 2:
+        return reshape(x, tuple(x.shape) + (1,))
+    return x
+
+
+def hsplit(input, sections) -> tuple:
+    from deepnum.ops.join import tensor_split
+
+    x = as_tensor_arg(input)
+    return tensor_split(x, sections, 1 if x.ndim > 1 else 0)
+
+
+def vsplit(input, sections) -> tuple:
+    from deepnum.ops.join import tensor_split
+
+    return tensor_split(input, sections, 0)
+
+
+def dstack(tensors) -> Tensor:
+    from deepnum.ops.join import cat
+
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors) -> Tensor:
+    from deepnum.ops.join import cat
+
+    ts = [as_tensor_arg(t) for t in tensors]
+    return cat([reshape(t, -1, 1) if t.ndim < 2 else t for t in ts], 1)
+
+
+def block_diag(*tensors) -> Tensor:
+    """Matrices placed along the diagonal of a zero matrix."""
+    from deepnum.ops.join import _common_dtype, cat
+    from deepnum.ops.pad import pad
+
+    ts = [as_tensor_arg(t) for t in tensors]
+    ts = [reshape(t, 1, -1) if t.ndim == 1 else reshape(t, 1, 1) if t.ndim == 0 else t for t in ts]
+    dt = _common_dtype(ts)
+    width = sum(t.shape[1] for t in ts)
+    rows, left = [], 0
+    for t in ts:
+        rows.append(pad(t.to(dt), (left, width - left - t.shape[1])))
+        left += t.shape[1]
+    return cat(rows, 0)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """All combinations of the elements of 1-D tensors, one per row."""
+    from deepnum.ops.join import stack
+    from deepnum.ops.matrix import meshgrid
+
+    if len(tensors) == 1:
+        return as_tensor_arg(tensors[0])
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(g, -1) for g in grids], 1)
+
+
+def index_copy(input, dim: int, index, source) -> Tensor:
+    """``input`` with the slices at ``index`` along ``dim`` replaced by those of ``source``."""
+    from deepnum.ops.index_put import index_put
+
+    x = as_tensor_arg(input)
+    d = normalize_dim(dim, x.ndim, "index_copy")
+    idx = as_tensor_arg(index).array.reshape(-1)
+    return index_put(x, (slice(None),) * d + (idx,), source)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    r, c = np.triu_indices(row, offset, col)
+    return Tensor._make(np.stack([r, c]).astype(np.int64), False, None, 0)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None) -> Tensor:
+    r, c = np.tril_indices(row, offset, col)
+    return Tensor._make(np.stack([r, c]).astype(np.int64), False, None, 0)
+
+
+def histc(input, bins: int = 100, min=0, max=0) -> Tensor:
+    """Histogram of ``bins`` equal bins over ``[min, max]`` (the data's range when equal)."""
+    a = as_tensor_arg(input).array
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    counts, _ = np.histogram(a[(a >= lo) & (a <= hi)], bins=bins, range=(lo, hi))
+    dtype = a.dtype if a.dtype.kind == "f" else np.float32
+    return Tensor._make(counts.astype(dtype), False, None, 0)
+
+
+def _stride(self, dim=None):
+    strides = tuple(s // self.array.itemsize for s in self.array.strides)
+    return strides if dim is None else strides[normalize_dim(dim, self.ndim, "stride")]
+
+
+def _is_nonzero(self) -> bool:
+    if self.numel() != 1:
+        raise RuntimeError(f"Boolean value of Tensor with {self.numel()} values is ambiguous")
+    return bool(self.array.reshape(-1)[0])
+
+
 TENSOR_METHODS = {
+    "ravel": ravel, "fliplr": fliplr, "flipud": flipud, "rot90": rot90, "unfold": unfold,
+    "index_copy": index_copy, "histc": histc, "stride": _stride, "is_nonzero": _is_nonzero,
+    "ndimension": lambda self: self.ndim, "is_complex": lambda self: False,
+    "absolute": lambda self: self.abs(), "short": lambda self: self.to(np.int16),
+    "char": lambda self: self.to(np.int8),
     "movedim": movedim, "moveaxis": movedim, "unflatten": unflatten, "broadcast_to": broadcast_to,
     "tile": tile, "select": select, "masked_select": masked_select, "take": take,
     "take_along_dim": take_along_dim, "diff": diff, "index_add": index_add, "unique": unique,

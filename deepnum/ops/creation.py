@@ -1,4 +1,4 @@
-"""Making tensors: from data, filled, ranges and random draws (``manual_seed`` makes runs repeatable)."""
+"""Making tensors: from data, filled, ranges and random draws (``manual_seed`` repeats runs)."""
 
 from __future__ import annotations
 
@@ -220,7 +220,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Integers uniform in [low, high)."""
+    """Integers uniform in [low, high); ``randint(high, size)`` starts at 0, as PyTorch's."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     dtype = _dtype.to_dtype(dtype) if dtype is not None else _dtype.int64
@@ -298,5 +300,26 @@ def random_(self, low=0, high=None, *, generator=None) -> Tensor:
     return _fill_random(self, lambda shape: _rng(generator).integers(low, high, shape))
 
 
-TENSOR_METHODS = {"normal_": normal_, "uniform_": uniform_, "bernoulli_": bernoulli_,
+TENSOR_METHODS = {"bernoulli": bernoulli, "normal_": normal_, "uniform_": uniform_,
+                  "bernoulli_": bernoulli_,
                   "exponential_": exponential_, "random_": random_}
+
+
+def _cpu_only(fn):
+    """``fn`` refusing ``device=`` values other than the CPU with the message of ``deepnum.device``."""
+    import functools
+
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        if kwargs.get("device") is not None:
+            from deepnum.device import device
+
+            device(kwargs["device"])
+        return fn(*args, **kwargs)
+
+    return checked
+
+
+for _name in ("tensor", "as_tensor", "zeros", "ones", "empty", "full", "eye", "arange", "linspace",
+              "zeros_like", "ones_like", "empty_like", "full_like", "rand", "randn", "randint", "randperm"):
+    globals()[_name] = _cpu_only(globals()[_name])

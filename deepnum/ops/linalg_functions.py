@@ -122,7 +122,9 @@ def solve(A, B, *, left: bool = True) -> Tensor:
     from deepnum.ops.shape import unsqueeze
 
     if not left:
-        raise NotImplementedError("linalg.solve(left=False) is not supported; solve with Aᵀ instead")
+        raise NotImplementedError(
+            "linalg.solve(left=False) is not supported; solve with Aᵀ instead"
+        )
     a, b = binary_operands(_square("solve", as_tensor_arg(A)), _float_input(B))
     vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and tuple(b.shape) == tuple(a.shape[:-1]))
     if vector:
@@ -279,7 +281,8 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
         return matrix_norm(a, ord, dim if dim is not None else (-2, -1), keepdim, dtype=dtype)
     if dim is None and a.ndim != 1:
         raise RuntimeError(
-            f"linalg.norm: input must be 1-D or 2-D when ord is given and dim is None, got {a.ndim}-D"
+            "linalg.norm: input must be 1-D or 2-D when ord is given and dim is None, got "
+            f"{a.ndim}-D"
         )
     return vector_norm(a, ord, dim, keepdim, dtype=dtype)
 

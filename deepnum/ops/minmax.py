@@ -146,6 +146,37 @@ def min(input, dim=None, keepdim=False):
     return _reduce_with_indices("min", False, x, dim, keepdim)
 
 
+return_cummax = namedtuple("cummax", ["values", "indices"])
+return_cummin = namedtuple("cummin", ["values", "indices"])
+
+
+def _cumulative_extreme(name, largest, input, dim):
+    """Running max/min along ``dim``; each index is the latest position holding the extreme."""
+    x = as_tensor_arg(input)
+    axis = normalize_dim(dim, x.ndim, name)
+    xn = x.reshape(1) if x.ndim == 0 else x
+    a = xn.array
+    running = (np.maximum if largest else np.minimum).accumulate(a, axis=axis)
+    positions = np.arange(a.shape[axis]).reshape((-1,) + (1,) * (a.ndim - axis - 1))
+    hits = np.where(a == running, positions, 0)  # a new extreme, or a tie with it
+    idx = np.maximum.accumulate(hits, axis=axis).astype(np.int64)
+    values = Gather.apply(xn, axis, idx)
+    result = return_cummax if largest else return_cummin
+    if x.ndim == 0:
+        return result(values.reshape(()), Tensor._make(idx.reshape(()), False, None, 0))
+    return result(values, Tensor._make(idx, False, None, 0))
+
+
+def cummax(input, dim: int):
+    """Running maximum along ``dim`` with the index of each; the gradient goes to that index."""
+    return _cumulative_extreme("cummax", True, input, dim)
+
+
+def cummin(input, dim: int):
+    """Running minimum along ``dim`` with the index of each; the gradient goes to that index."""
+    return _cumulative_extreme("cummin", False, input, dim)
+
+
 def aminmax(input, *, dim=None, keepdim=False):
     dims = () if dim is None else dim
     return amin(input, dims, keepdim), amax(input, dims, keepdim)
@@ -153,6 +184,6 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 TENSOR_METHODS = {
     "max": max, "min": min, "amax": amax, "amin": amin, "argmax": argmax, "argmin": argmin,
-    "aminmax": aminmax,
+    "aminmax": aminmax, "cummax": cummax, "cummin": cummin,
 }
-__all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "aminmax"]
+__all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "aminmax", "cummax", "cummin"]

@@ -130,7 +130,7 @@ def _piecewise(name, fn, ints_unchanged=True):
 floor = _piecewise("floor", np.floor)
 ceil = _piecewise("ceil", np.ceil)
 trunc = fix = _piecewise("trunc", np.trunc)
-sign = _piecewise("sign", np.sign, ints_unchanged=False)
+sign = sgn = _piecewise("sign", np.sign, ints_unchanged=False)
 
 
 def round(input, *, decimals: int = 0) -> Tensor:
@@ -268,7 +268,8 @@ def lerp(input, end, weight) -> Tensor:
 TENSOR_METHODS = {
     "clamp": clamp, "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max,
     "floor": floor, "ceil": ceil, "trunc": trunc, "fix": trunc, "round": round, "frac": frac,
-    "sign": sign, "rsqrt": rsqrt, "square": square, "reciprocal": reciprocal, "erf": erf,
+    "sign": sign, "sgn": sign, "rsqrt": rsqrt, "square": square, "reciprocal": reciprocal,
+    "erf": erf,
     "addcmul": addcmul, "addcdiv": addcdiv, "lerp": lerp,
 }
 UFUNCS = {"floor": floor, "ceil": ceil, "trunc": trunc, "sign": sign, "square": square,

@@ -314,7 +314,32 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     return ew.pow(sum(ew.pow(ew.abs(x), p), axes, keepdim), 1.0 / p)
 
 
+def _zero_nans(x: Tensor) -> Tensor:
+    from deepnum.ops.elementwise import Where
+
+    return Where.apply(np.isnan(x.array), np.zeros((), x.dtype), x)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """``sum`` treating NaN as zero."""
+    x = as_tensor_arg(input)
+    return sum(_zero_nans(x) if x.dtype.kind == "f" else x, dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+    """``mean`` over the non-NaN elements."""
+    from deepnum.ops.elementwise import div
+
+    x = as_tensor_arg(input)
+    if dtype is not None:
+        x = cast(x, _dtype.to_dtype(dtype))
+    _require_float(x, "nanmean")
+    count = Tensor._make(~np.isnan(x.array), False, None, 0)
+    return div(nansum(x, dim, keepdim), sum(cast(count, x.dtype), dim, keepdim))
+
+
 TENSOR_METHODS = {
+    "nansum": nansum, "nanmean": nanmean,
     "sum": sum, "mean": mean, "var": var, "std": std, "prod": prod, "cumsum": cumsum,
     "norm": norm,
 }

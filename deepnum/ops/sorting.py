@@ -106,7 +106,74 @@ def median(input, dim=None, keepdim: bool = False):
     return return_median(values, indices)
 
 
+def quantile(input, q, dim=None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The ``q``-quantiles along ``dim`` (of all elements when None), interpolating between ranks.
+
+    ``q`` is a number or a 1-D tensor in [0, 1]; a tensor ``q`` adds a leading dimension.
+    """
+    from deepnum.ops.elementwise import add, mul, sub
+    from deepnum.ops.index import IndexSelect
+
+    x = as_tensor_arg(input)
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            f"quantile() input tensor must be either float or double dtype, got {x.dtype}"
+        )
+    scalar_q = not isinstance(q, Tensor) and np.ndim(q) == 0
+    qs = np.atleast_1d(q.array if isinstance(q, Tensor) else np.asarray(q)).astype(np.float64)
+    if ((qs < 0) | (qs > 1)).any():
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+    if dim is None:
+        xs, axis = x.reshape(-1), 0
+    else:
+        xs, axis, _ = _prepare(x, dim, "quantile")
+    values = sort(xs, axis).values
+    n = values.shape[axis]
+    pos = qs * (n - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.ceil(pos).astype(np.int64)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(pos).astype(np.int64)
+    elif interpolation == "midpoint":
+        pos = (lo + hi) / 2.0
+    elif interpolation != "linear":
+        raise ValueError(
+            "quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"got {interpolation!r}"
+        )
+    below, above = IndexSelect.apply(values, axis, lo), IndexSelect.apply(values, axis, hi)
+    frac = np.asarray(pos - lo, dtype=x.dtype).reshape((-1,) + (1,) * (values.ndim - axis - 1))
+    out = add(below, mul(sub(above, below), frac))  # q-axis sits where dim was
+    if keepdim:
+        if dim is None:
+            out = out.reshape((len(qs),) + (1,) * x.ndim)
+        else:
+            out = out.movedim(axis, 0).unsqueeze(axis + 1)
+    else:
+        out = out.movedim(axis, 0)
+    return out.squeeze(0) if scalar_q else out
+
+
+def nanquantile(input, q, dim=None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    x = as_tensor_arg(input)
+    if np.isnan(x.array).any():
+        raise NotImplementedError("nanquantile: inputs containing NaN are not supported")
+    return quantile(x, q, dim, keepdim, interpolation=interpolation)
+
+
+def msort(input) -> Tensor:
+    """Sorted along the first dimension."""
+    return sort(input, 0).values
+
+
 TENSOR_METHODS = {
+    "quantile": quantile, "nanquantile": nanquantile, "msort": msort,
     "sort": sort, "argsort": argsort, "topk": topk, "kthvalue": kthvalue, "median": median,
 }
-__all__ = ["sort", "argsort", "topk", "kthvalue", "median"]
+__all__ = ["sort", "argsort", "topk", "kthvalue", "median", "quantile", "nanquantile", "msort"]

@@ -285,8 +285,16 @@ def ndtr(input) -> Tensor:
     return mul(add(erf(mul(_float_input(input), 1 / math.sqrt(2.0))), 1.0), 0.5)
 
 
+def deg2rad(input) -> Tensor:
+    return mul(_float_input(input), math.pi / 180.0)
+
+
+def rad2deg(input) -> Tensor:
+    return mul(_float_input(input), 180.0 / math.pi)
+
+
 TENSOR_METHODS = {
-    "xlogy": xlogy, "erfc": erfc,
+    "xlogy": xlogy, "erfc": erfc, "deg2rad": deg2rad, "rad2deg": rad2deg,
     "sin": sin, "cos": cos, "log1p": log1p, "expm1": expm1, "tan": tan, "asin": asin,
     "arcsin": asin, "acos": acos, "arccos": acos, "atan": atan, "arctan": atan, "sinh": sinh,
     "cosh": cosh, "atan2": atan2, "arctan2": atan2, "log2": log2, "log10": log10, "exp2": exp2,
