@@ -210,7 +210,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         data = f.read()
     else:
         raise TypeError(f"deepnum.load: f must be a path or a binary file object, got {type(f).__name__}")
-    header, blobs = _read_verified(data, str(name))
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"deepnum.load: the file object must be opened in binary mode ('rb'), got {type(data).__name__} from read()")
+    header, blobs = _read_verified(bytes(data), str(name))
     try:
         arrays = [np.lib.format.read_array(io.BytesIO(b), allow_pickle=False) for b in blobs]
     except ValueError as e:

@@ -23,7 +23,7 @@ import importlib
 import pickle
 import re
 import types
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 
 import numpy as np
 
@@ -88,9 +88,14 @@ def _is_deepnum(module_name: str) -> bool:
     return module_name == "deepnum" or module_name.startswith("deepnum.")
 
 
+# plain data types, e.g. a defaultdict's factory: naming them runs no code
+_BUILTIN_GLOBALS = [dict, list, set, frozenset, tuple, int, float, complex, str, bytes, bool,
+                    OrderedDict]
+
+
 def _resolve(path: str, module_name: str, qualname: str, what: str):
     """The class or function named by a file, if allowed; never imports a foreign module."""
-    for obj in _SAFE_GLOBALS:
+    for obj in _BUILTIN_GLOBALS + _SAFE_GLOBALS:
         if getattr(obj, "__module__", None) == module_name and getattr(obj, "__qualname__", None) == qualname:
             return obj
     if _is_deepnum(module_name) and "<" not in qualname:
@@ -161,17 +166,20 @@ class _Encoder:
             items = sorted(obj, key=repr) if isinstance(obj, (set, frozenset)) else obj
             return {"$": type(obj).__name__,
                     "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(items)]}
-        if type(obj) in (dict, OrderedDict):
-            return {"$": "dict" if type(obj) is dict else "odict",
+        if type(obj) in (dict, OrderedDict, defaultdict):
+            node = {"$": {dict: "dict", OrderedDict: "odict", defaultdict: "defaultdict"}[type(obj)],
                     "items": [[self.key(k, where), self.encode(v, f"{where}[{k!r}]")]
                               for k, v in obj.items()]}
+            if type(obj) is defaultdict:
+                node["factory"] = self.encode(obj.default_factory, f"{where}.default_factory")
+            return node
         if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
             return self.global_ref(obj, where)
         return self.instance(obj, where)
 
     def key(self, k, where):
-        if k is None or isinstance(k, (bool, str, int, float, np.generic)):
-            return self.encode(k, where)
+        if k is None or isinstance(k, (bool, str, int, float, np.generic, Tensor)):
+            return self.encode(k, where)  # tensors hash by identity: kept shared, they still match
         if isinstance(k, tuple):
             return {"$": "tuple", "items": [self.key(v, where) for v in k]}
         raise TypeError(f"deepnum.save: dict key {k!r} of type {type(k).__name__} at {where} cannot be saved")
@@ -287,6 +295,12 @@ class _Decoder:
     def _odict(self, node):
         return OrderedDict((self.decode(k), self.decode(v)) for k, v in node["items"])
 
+    def _defaultdict(self, node):
+        factory = self.decode(node["factory"])
+        if factory is not None and not callable(factory):
+            raise UnpicklingError("deepnum.load: a defaultdict's factory is not callable")
+        return defaultdict(factory, ((self.decode(k), self.decode(v)) for k, v in node["items"]))
+
     def _global(self, node):
         return _resolve(node["path"], node["module"], node["qualname"], "function or class")
 
@@ -296,10 +310,12 @@ class _Decoder:
             raise UnpicklingError(f"deepnum.load: '{node['class']}' is not a class")
         obj = object.__new__(cls)
         self.memo[node["id"]] = obj  # before the attributes: they may refer back to it
+        # decoded in the order they were encoded, so that references resolve
+        state = [(name, self.decode(value)) for name, value in node["dict"]]
         for name, value in node["slots"]:
             object.__setattr__(obj, name, self.decode(value))
-        if node["dict"] or hasattr(obj, "__dict__"):
-            obj.__dict__.update((name, self.decode(value)) for name, value in node["dict"])
+        if state:
+            obj.__dict__.update(state)
         return obj
 
 

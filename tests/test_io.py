@@ -381,3 +381,31 @@ def test_library_modules_round_trip_and_compute_the_same(tmp_path, make, shape):
     assert_close(out, expected)
     for (name, a), (_, b) in zip(model.state_dict().items(), back.state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+
+
+def test_defaultdict_and_whole_optimizer_round_trip(tmp_path):
+    from collections import defaultdict
+
+    d = defaultdict(list, {1: [2]})
+    back = _roundtrip(d, tmp_path)
+    assert type(back) is defaultdict and back.default_factory is list and back[1] == [2]
+    model = nn.Linear(3, 2)
+    opt = deepnum.optim.Adam(model.parameters(), lr=1e-2)
+    model(deepnum.randn(4, 3)).sum().backward()
+    opt.step()
+    model2, opt2 = _roundtrip((model, opt), tmp_path)
+    assert opt2.param_groups[0]["params"][0] is model2.weight  # shared objects stay shared
+    assert_close(opt2.state[model2.weight]["exp_avg"], opt.state[model.weight]["exp_avg"])
+    x = deepnum.randn(4, 3)
+    for m, o in ((model, opt), (model2, opt2)):
+        o.zero_grad()
+        m(x).sum().backward()
+        o.step()
+    assert_close(model2.weight, model.weight)  # training resumes identically
+
+
+def test_text_mode_file_object_is_refused(tmp_path):
+    path = tmp_path / "x.pt"
+    deepnum.save([1], path)
+    with open(path, encoding="latin-1") as f, pytest.raises(TypeError, match="binary mode"):
+        deepnum.load(f)
