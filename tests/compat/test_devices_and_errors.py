@@ -37,6 +37,10 @@ def test_cpu_device_idioms():
     lambda: dnn.Linear(2, 2).to("cuda"),
     lambda: dnn.Linear(2, 2).cuda(),
     lambda: deepnum.load(io.BytesIO(b""), map_location="cuda"),
+    lambda: deepnum.zeros(2, 3, device="cuda"),
+    lambda: deepnum.randn(2, device="cuda:0"),
+    lambda: deepnum.tensor([1.0], device="cuda"),
+    lambda: deepnum.full((2,), 1.0, device="cuda"),
 ])
 def test_asking_for_cuda_explains_the_fix(make):
     with pytest.raises(RuntimeError, match=r"cuda.*CPU only.*(device\('cpu'\)|cpu)"):

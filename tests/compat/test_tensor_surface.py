@@ -234,6 +234,8 @@ def test_seeds_and_generators_reproduce():
     assert deepnum.equal(deepnum.randn(5, generator=g1), deepnum.randn(5, generator=g2))
     assert deepnum.equal(deepnum.randperm(6, generator=g1), deepnum.randperm(6, generator=g2))
     assert sorted(deepnum.randperm(6).tolist()) == list(range(6))
+    assert deepnum.randint(10, (3,)).shape == (3,) and deepnum.randint(2, 5, (100,)).min().item() >= 2
+    assert deepnum.randint(3, size=(50,)).max().item() <= 2
     deepnum.random.manual_seed(1)
     assert deepnum.initial_seed() == 1
 
