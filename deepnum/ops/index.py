@@ -48,26 +48,28 @@ def _is_basic(index) -> bool:
     return all(isinstance(i, _INDEX_ITEMS) for i in items)
 
 
+def _width(item) -> int:
+    """How many dimensions of the tensor an index item consumes."""
+    if item is None or item is Ellipsis:
+        return 0
+    return item.ndim if isinstance(item, np.ndarray) and item.dtype == bool else 1
+
+
 def _check_index(x: Tensor, index, op: str = "index") -> None:
     """PyTorch's IndexError messages for integers and masks that do not fit the tensor."""
     items = index if isinstance(index, tuple) else (index,)
-    def width(i):  # how many tensor dims the item consumes
-        if i is None or i is Ellipsis:
-            return 0
-        return i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1
-
-    consumed = [width(i) for i in items]
+    consumed = [_width(i) for i in items]
     if sum(1 for i in items if i is Ellipsis) > 1:
         raise IndexError(f"{op}: an index can only have a single ellipsis ('...')")
-    if builtins_sum(consumed) > x.ndim:
+    if sum(consumed) > x.ndim:
         raise IndexError(
             f"too many indices for tensor of dimension {x.ndim} (index has "
-            f"{builtins_sum(consumed)} entries)"
+            f"{sum(consumed)} entries)"
         )
     dim = 0
     for item, n in zip(items, consumed):
         if item is Ellipsis:
-            dim += x.ndim - builtins_sum(consumed)
+            dim += x.ndim - sum(consumed)
             continue
         if isinstance(item, (int, np.integer)):
             size = x.shape[dim]
@@ -91,8 +93,6 @@ def _check_index(x: Tensor, index, op: str = "index") -> None:
                 )
         dim += n
 
-
-builtins_sum = sum
 
 
 def add_at(out: np.ndarray, index, values) -> None:
