@@ -136,7 +136,11 @@ def build_schedule(config: dict, optimizer):
     if name == "inverse-time":
         return LearningRateScheduler(lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0 / (1.0 + epoch)))
     if name == "plateau":
-        return LearningRateScheduler(lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.1, patience=2))
+        plateau = getattr(lr_scheduler, "ReduceLROnPlateau", None)
+        if plateau is None:
+            raise KeyError("schedule 'plateau' needs deepnum.optim.lr_scheduler.ReduceLROnPlateau, "
+                           "which this version lacks; use step, exponential, cosine or inverse-time")
+        return LearningRateScheduler(plateau(optimizer, factor=0.1, patience=2))
     raise KeyError(f"unknown schedule {name!r}; known schedules: {', '.join(SCHEDULES)}")
 
 
