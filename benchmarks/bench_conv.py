@@ -22,7 +22,13 @@ LAYERS = [
     ("3x3 s2 32->64 32x32", "conv2d", (32, 32, 32, 32), (64, 32, 3, 3), dict(stride=2, padding=1)),
     ("1x1 64->128 16x16", "conv2d", (32, 64, 16, 16), (128, 64, 1, 1), dict()),
     ("conv1d k3 64ch L256", "conv1d", (32, 64, 256), (64, 64, 3), dict(padding=1)),
-    ("convT 4x4 s2 32->16", "conv_transpose2d", (16, 32, 16, 16), (32, 16, 4, 4), dict(stride=2, padding=1)),
+    (
+        "convT 4x4 s2 32->16",
+        "conv_transpose2d",
+        (16, 32, 16, 16),
+        (32, 16, 4, 4),
+        dict(stride=2, padding=1),
+    ),
     ("15x15 direct", "conv2d", (8, 4, 64, 64), (8, 4, 15, 15), dict(padding=7)),
     ("15x15 fft", "conv2d_fft", (8, 4, 64, 64), (8, 4, 15, 15), dict(padding=7)),
 ]
@@ -41,7 +47,10 @@ def _maker(lib, fn_name, xs, ws, kw, backward):
             import deepnum.nn.functional as F
 
             fn = getattr(F, fn_name)
-            x, w = deepnum.tensor(x, requires_grad=backward), deepnum.tensor(w, requires_grad=backward)
+            x, w = (
+                deepnum.tensor(x, requires_grad=backward),
+                deepnum.tensor(w, requires_grad=backward),
+            )
             ctx = deepnum.enable_grad if backward else deepnum.no_grad
         else:
             import torch
@@ -63,9 +72,18 @@ def _maker(lib, fn_name, xs, ws, kw, backward):
     return make
 
 
-CASES = [Case(f"{name} {'f+b' if bw else 'fwd'}", _maker("deepnum", fn, xs, ws, kw, bw), _maker("torch", fn, xs, ws, kw, bw),
-              number=3, unit="ms", scale=1e3)
-         for name, fn, xs, ws, kw in LAYERS for bw in (False, True)]
+CASES = [
+    Case(
+        f"{name} {'f+b' if bw else 'fwd'}",
+        _maker("deepnum", fn, xs, ws, kw, bw),
+        _maker("torch", fn, xs, ws, kw, bw),
+        number=3,
+        unit="ms",
+        scale=1e3,
+    )
+    for name, fn, xs, ws, kw in LAYERS
+    for bw in (False, True)
+]
 
 if __name__ == "__main__":
     main("Convolutions, float32, forward and forward+backward", CASES, __file__, repeats=5)

@@ -26,10 +26,23 @@ def torch_lenet():
     import torch.nn as tnn
 
     return tnn.Sequential(
-        tnn.Sequential(tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2),
-                       tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2)),
-        tnn.Sequential(tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(),
-                       tnn.Linear(84, 10)))
+        tnn.Sequential(
+            tnn.Conv2d(1, 6, 5, padding=2),
+            tnn.ReLU(),
+            tnn.MaxPool2d(2),
+            tnn.Conv2d(6, 16, 5),
+            tnn.ReLU(),
+            tnn.MaxPool2d(2),
+        ),
+        tnn.Sequential(
+            tnn.Flatten(),
+            tnn.Linear(400, 120),
+            tnn.ReLU(),
+            tnn.Linear(120, 84),
+            tnn.ReLU(),
+            tnn.Linear(84, 10),
+        ),
+    )
 
 
 def make_deepnum():
@@ -42,7 +55,10 @@ def make_deepnum():
     model = LeNet()
     opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    batches = [(deepnum.tensor(x[i:i + BATCH]), deepnum.tensor(y[i:i + BATCH])) for i in range(0, N, BATCH)]
+    batches = [
+        (deepnum.tensor(x[i : i + BATCH]), deepnum.tensor(y[i : i + BATCH]))
+        for i in range(0, N, BATCH)
+    ]
 
     def epoch():
         for xb, yb in batches:
@@ -61,7 +77,10 @@ def make_torch():
     model = torch_lenet()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = torch.nn.CrossEntropyLoss()
-    batches = [(torch.from_numpy(x[i:i + BATCH]), torch.from_numpy(y[i:i + BATCH])) for i in range(0, N, BATCH)]
+    batches = [
+        (torch.from_numpy(x[i : i + BATCH]), torch.from_numpy(y[i : i + BATCH]))
+        for i in range(0, N, BATCH)
+    ]
 
     def epoch():
         for xb, yb in batches:

@@ -23,8 +23,11 @@ from deepnum.models import LeNet
 
 
 def loader(x, y, batch_size, shuffle=False):
-    return DataLoader(TensorDataset(deepnum.from_numpy(x), deepnum.from_numpy(y)), batch_size=batch_size,
-                      shuffle=shuffle)
+    return DataLoader(
+        TensorDataset(deepnum.from_numpy(x), deepnum.from_numpy(y)),
+        batch_size=batch_size,
+        shuffle=shuffle,
+    )
 
 
 def train(model, batches, epochs, lr):
@@ -60,9 +63,14 @@ def main(argv=None):
     low = y < 5
     source = LeNet(num_classes=5)
     train(source, loader(x[low], y[low], 128, shuffle=True), args.pretrain_epochs, 2e-3)
-    print(f"pre-trained on digits 0-4: test accuracy {accuracy(source, loader(xt[yt < 5], yt[yt < 5], 1000)):.3f}")
+    print(
+        "pre-trained on digits 0-4: test accuracy "
+        f"{accuracy(source, loader(xt[yt < 5], yt[yt < 5], 1000)):.3f}"
+    )
 
-    few = np.concatenate([rng.choice(np.flatnonzero(y == d), args.shots, replace=False) for d in range(5, 10)])
+    few = np.concatenate(
+        [rng.choice(np.flatnonzero(y == d), args.shots, replace=False) for d in range(5, 10)]
+    )
     few_batches = list(loader(x[few], y[few] - 5, 25, shuffle=True))
     test = loader(xt[yt >= 5], yt[yt >= 5] - 5, 1000)
 
@@ -73,7 +81,10 @@ def main(argv=None):
     train(scratch, few_batches, args.finetune_epochs, 1e-3)
 
     transfer_acc, scratch_acc = accuracy(source, test), accuracy(scratch, test)
-    print(f"digits 5-9 from {args.shots} examples each: transfer {transfer_acc:.3f}, from scratch {scratch_acc:.3f}")
+    print(
+        f"digits 5-9 from {args.shots} examples each: transfer {transfer_acc:.3f}, "
+        f"from scratch {scratch_acc:.3f}"
+    )
     return transfer_acc, scratch_acc
 
 

@@ -37,21 +37,38 @@ class LeNet(nn.Module):
         deepnum.Size([2, 10])
     """
 
-    def __init__(self, in_channels: int = 1, num_classes: int = 10, input_size=(28, 28),
-                 dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 10,
+        input_size=(28, 28),
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         h, w = input_size
         self.features = nn.Sequential(
-            nn.Conv2d(in_channels, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(in_channels, 6, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         fh, fw = (h // 2 - 4) // 2, (w // 2 - 4) // 2
         if fh < 1 or fw < 1:
-            raise ValueError(f"LeNet: input_size {tuple(input_size)} is too small (at least 12×12)")
+            raise ValueError(
+                f"LeNet: input_size {tuple(input_size)} is too small (at least 12×12)"
+            )
         drop = (lambda: [nn.Dropout(dropout)]) if dropout > 0 else (lambda: [])
         self.classifier = nn.Sequential(
-            nn.Flatten(), *drop(), nn.Linear(16 * fh * fw, 120), nn.ReLU(), *drop(),
-            nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, num_classes),
+            nn.Flatten(),
+            *drop(),
+            nn.Linear(16 * fh * fw, 120),
+            nn.ReLU(),
+            *drop(),
+            nn.Linear(120, 84),
+            nn.ReLU(),
+            nn.Linear(84, num_classes),
         )
 
     def forward(self, x):
@@ -68,8 +85,16 @@ class SmallVGG(nn.Module):
         batch_norm: insert ``BatchNorm2d`` after every convolution.
     """
 
-    def __init__(self, cfg=(32, 32, "M", 64, 64, "M"), in_channels: int = 1, num_classes: int = 10,
-                 input_size=(28, 28), hidden: int = 256, dropout: float = 0.0, batch_norm: bool = False) -> None:
+    def __init__(
+        self,
+        cfg=(32, 32, "M", 64, 64, "M"),
+        in_channels: int = 1,
+        num_classes: int = 10,
+        input_size=(28, 28),
+        hidden: int = 256,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+    ) -> None:
         super().__init__()
         layers, channels = [], in_channels
         h, w = input_size
@@ -84,18 +109,28 @@ class SmallVGG(nn.Module):
                 layers.append(nn.ReLU())
                 channels = v
         if h < 1 or w < 1:
-            raise ValueError(f"SmallVGG: input_size {tuple(input_size)} is too small for {cfg.count('M')} pools")
+            raise ValueError(
+                f"SmallVGG: input_size {tuple(input_size)} is too small for {cfg.count('M')} pools"
+            )
         self.features = nn.Sequential(*layers)
         drop = (lambda: [nn.Dropout(dropout)]) if dropout > 0 else (lambda: [])
-        self.classifier = nn.Sequential(nn.Flatten(), *drop(), nn.Linear(channels * h * w, hidden), nn.ReLU(),
-                                        *drop(), nn.Linear(hidden, num_classes))
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            *drop(),
+            nn.Linear(channels * h * w, hidden),
+            nn.ReLU(),
+            *drop(),
+            nn.Linear(hidden, num_classes),
+        )
 
     def forward(self, x):
         return self.classifier(self.features(x))
 
 
 class BasicBlock(nn.Module):
-    """Residual block ``y = ReLU(BN(conv(ReLU(BN(conv(x))))) + shortcut(x))`` (002; He et al. 2015).
+    """Residual block ``y = ReLU(BN(conv(ReLU(BN(conv(x))))) + shortcut(x))`` (002).
+
+    He et al. 2015, "Deep residual learning for image recognition", arXiv:1512.03385.
 
     Args:
         inplanes, planes: input and output channels; stride: of the first convolution.
@@ -113,7 +148,9 @@ class BasicBlock(nn.Module):
         self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
         if downsample is None and (stride != 1 or inplanes != planes):
-            downsample = nn.Sequential(nn.Conv2d(inplanes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes))
+            downsample = nn.Sequential(
+                nn.Conv2d(inplanes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes)
+            )
         self.downsample = downsample
         self.stride = stride
 
@@ -133,10 +170,15 @@ class ResNet(nn.Module):
         in_channels, num_classes: as ``LeNet``.
     """
 
-    def __init__(self, layers=(1, 1, 1), widths=(16, 32, 64), in_channels: int = 1, num_classes: int = 10) -> None:
+    def __init__(
+        self, layers=(1, 1, 1), widths=(16, 32, 64), in_channels: int = 1, num_classes: int = 10
+    ) -> None:
         super().__init__()
         if len(layers) != len(widths):
-            raise ValueError(f"ResNet: layers {tuple(layers)} and widths {tuple(widths)} must have the same length")
+            raise ValueError(
+                f"ResNet: layers {tuple(layers)} and widths {tuple(widths)} "
+                "must have the same length"
+            )
         self.inplanes = widths[0]
         self.conv1 = nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
@@ -175,14 +217,20 @@ def lenet(input_shape=(1, 28, 28), num_classes: int = 10, dropout: float = 0.0, 
     return LeNet(c, num_classes, (h, w), dropout)
 
 
-def vgg_small(input_shape=(1, 28, 28), num_classes: int = 10, dropout: float = 0.0, **kwargs) -> SmallVGG:
+def vgg_small(
+    input_shape=(1, 28, 28), num_classes: int = 10, dropout: float = 0.0, **kwargs
+) -> SmallVGG:
     """Zoo constructor for ``SmallVGG`` (``cfg``, ``hidden``, ``batch_norm`` may be passed)."""
     c, h, w = _image_shape(input_shape)
     keep = {k: kwargs[k] for k in ("cfg", "hidden", "batch_norm") if k in kwargs}
-    return SmallVGG(in_channels=c, num_classes=num_classes, input_size=(h, w), dropout=dropout, **keep)
+    return SmallVGG(
+        in_channels=c, num_classes=num_classes, input_size=(h, w), dropout=dropout, **keep
+    )
 
 
-def resnet_small(input_shape=(1, 28, 28), num_classes: int = 10, dropout: float = 0.0, **kwargs) -> ResNet:
+def resnet_small(
+    input_shape=(1, 28, 28), num_classes: int = 10, dropout: float = 0.0, **kwargs
+) -> ResNet:
     """Zoo constructor for ``ResNet`` (``layers``, ``widths`` may be passed)."""
     c, _, _ = _image_shape(input_shape)
     keep = {k: kwargs[k] for k in ("layers", "widths") if k in kwargs}

@@ -23,8 +23,18 @@ import deepnum
 from deepnum.nn.functional.conv import conv1d, conv2d, pad
 from deepnum.tensor import Tensor
 
-__all__ = ["EDGE_CROSS", "LAPLACE_4", "LAPLACE_8", "SOBEL_VERTICAL", "SOBEL_HORIZONTAL", "correlate",
-           "convolve", "flip_kernel", "sobel", "edge_filters"]
+__all__ = [
+    "EDGE_CROSS",
+    "LAPLACE_4",
+    "LAPLACE_8",
+    "SOBEL_VERTICAL",
+    "SOBEL_HORIZONTAL",
+    "correlate",
+    "convolve",
+    "flip_kernel",
+    "sobel",
+    "edge_filters",
+]
 
 #: The three edge-detection kernels of 001 eq. 32.
 EDGE_CROSS = np.array([[1, 0, -1], [0, 0, 0], [-1, 0, 1]], dtype=np.float32)
@@ -37,8 +47,13 @@ SOBEL_HORIZONTAL = SOBEL_VERTICAL.T.copy()
 
 def edge_filters() -> dict:
     """The fixed kernels by name (001 eq. 32; 004 Ex. 6.20)."""
-    return {"edge_cross": EDGE_CROSS, "laplace_4": LAPLACE_4, "laplace_8": LAPLACE_8,
-            "sobel_vertical": SOBEL_VERTICAL, "sobel_horizontal": SOBEL_HORIZONTAL}
+    return {
+        "edge_cross": EDGE_CROSS,
+        "laplace_4": LAPLACE_4,
+        "laplace_8": LAPLACE_8,
+        "sobel_vertical": SOBEL_VERTICAL,
+        "sobel_horizontal": SOBEL_HORIZONTAL,
+    }
 
 
 def flip_kernel(kernel):
@@ -72,8 +87,10 @@ def correlate(input, kernel, mode: str = "valid", padding_mode: str = "zeros"):
     w = kernel if isinstance(kernel, Tensor) else deepnum.tensor(np.asarray(kernel, dtype=x.dtype))
     nd = w.ndim
     if nd not in (1, 2) or x.ndim not in (nd, nd + 2):
-        raise ValueError(f"correlate: expected a 1-d or 2-d kernel and an input of {nd} or {nd + 2} dims, "
-                         f"got kernel {tuple(w.shape)} and input {tuple(x.shape)}")
+        raise ValueError(
+            f"correlate: expected a 1-d or 2-d kernel and an input of {nd} or {nd + 2} dims, "
+            f"got kernel {tuple(w.shape)} and input {tuple(x.shape)}"
+        )
     plain = x.ndim == nd
     if plain:
         x = x.reshape(1, 1, *x.shape)

@@ -43,14 +43,19 @@ def pad_zeros(x: np.ndarray, pads) -> np.ndarray:
         return x
     shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
     out = np.zeros(shape, dtype=x.dtype)
-    out[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads))] = x
+    out[
+        (slice(None), slice(None))
+        + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads))
+    ] = x
     return out
 
 
 def crop(x: np.ndarray, pads, sizes) -> np.ndarray:
     if not any(lo or hi for lo, hi in pads):
         return x
-    return x[(slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(sizes, pads))]
+    return x[
+        (slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(sizes, pads))
+    ]
 
 
 def _is_wide(nd, stride) -> bool:
@@ -68,8 +73,12 @@ def im2col(xp: np.ndarray, kernel, stride, dilation, out, groups: int) -> np.nda
     st = xp.strides
     nd = len(kernel)
     shape = (c, *kernel, n, *out)
-    strides = (st[1], *(st[2 + i] * dilation[i] for i in range(nd)), st[0],
-               *(st[2 + i] * stride[i] for i in range(nd)))
+    strides = (
+        st[1],
+        *(st[2 + i] * dilation[i] for i in range(nd)),
+        st[0],
+        *(st[2 + i] * stride[i] for i in range(nd)),
+    )
     view = as_strided(xp, shape, strides, writeable=False)
     return view.reshape(groups, c // groups * math.prod(kernel), n * math.prod(out))
 
@@ -88,11 +97,14 @@ def _wide_cols(xp: np.ndarray, kernel, dilation, groups: int) -> np.ndarray:
     tail = dilation[1] * (kw - 1)
     buf = np.empty(xp.size + tail, dtype=xp.dtype)
     buf[: xp.size] = xp.reshape(-1)
-    buf[xp.size:] = 0
+    buf[xp.size :] = 0
     it = buf.itemsize
-    view = as_strided(buf, (c, kh, kw, n, oh * w),
-                      (h * w * it, dilation[0] * w * it, dilation[1] * it, c * h * w * it, it),
-                      writeable=False)
+    view = as_strided(
+        buf,
+        (c, kh, kw, n, oh * w),
+        (h * w * it, dilation[0] * w * it, dilation[1] * it, c * h * w * it, it),
+        writeable=False,
+    )
     return view.reshape(groups, c // groups * kh * kw, n * oh * w)
 
 
@@ -119,8 +131,10 @@ def col2im(cols: np.ndarray, padded_shape, kernel, stride, dilation, out) -> np.
     gx = np.zeros((c, n, *padded_shape[2:]), dtype=cols.dtype)
     blocks = cols.reshape(c, *kernel, n, *out)
     for offset in np.ndindex(*kernel):
-        window = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
-                       for t, d, s, o in zip(offset, dilation, stride, out))
+        window = tuple(
+            slice(t * d, t * d + s * (o - 1) + 1, s)
+            for t, d, s, o in zip(offset, dilation, stride, out)
+        )
         gx[(slice(None), slice(None)) + window] += blocks[(slice(None),) + offset]
     return gx.swapaxes(0, 1)
 
@@ -137,14 +151,20 @@ def _channel_major(g: np.ndarray, groups: int, pitch=None) -> np.ndarray:
         wide[..., :ow] = g.swapaxes(0, 1)
         return wide.reshape(groups, o // groups, -1)
     p = g[0, 0].size
-    return g.reshape(n, groups, o // groups, p).transpose(1, 2, 0, 3).reshape(groups, o // groups, n * p)
+    return (
+        g.reshape(n, groups, o // groups, p)
+        .transpose(1, 2, 0, 3)
+        .reshape(groups, o // groups, n * p)
+    )
 
 
 def conv_forward(x, w, stride, pads, dilation, groups):
     """``conv(x, w)`` without bias: the output ``(N, O, *out)``, the im2col block, its pitch."""
     kernel = w.shape[2:]
-    out = tuple(out_size(n, k, s, d, lo, hi) for n, k, s, d, (lo, hi)
-                in zip(x.shape[2:], kernel, stride, dilation, pads))
+    out = tuple(
+        out_size(n, k, s, d, lo, hi)
+        for n, k, s, d, (lo, hi) in zip(x.shape[2:], kernel, stride, dilation, pads)
+    )
     xp = pad_zeros(x, pads)
     o = w.shape[0]
     if _is_wide(len(kernel), stride):
@@ -162,9 +182,12 @@ def conv_input_grad(g, w, in_sizes, stride, pads, dilation, groups):
     """``conv_transpose(g, w)``: the adjoint of ``conv(·, w)`` onto an input of ``in_sizes``."""
     o = w.shape[0]
     kernel = w.shape[2:]
-    padded = (g.shape[0], w.shape[1] * groups) + tuple(n + lo + hi for n, (lo, hi) in zip(in_sizes, pads))
+    padded = (g.shape[0], w.shape[1] * groups) + tuple(
+        n + lo + hi for n, (lo, hi) in zip(in_sizes, pads)
+    )
     wide = _is_wide(len(kernel), stride) and all(
-        o == n - d * (k - 1) for o, n, d, k in zip(g.shape[2:], padded[2:], dilation, kernel))
+        o == n - d * (k - 1) for o, n, d, k in zip(g.shape[2:], padded[2:], dilation, kernel)
+    )
     wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
     if wide:
         cols = np.matmul(wt, _channel_major(g, groups, padded[-1]))
@@ -227,7 +250,11 @@ class ConvTransposeNd(Function):
     @staticmethod
     def forward(ctx, g, w, b, stride, pads, dilation, groups, in_sizes):
         y = conv_input_grad(g, w, tuple(in_sizes), stride, pads, dilation, groups)
-        y = y + b.reshape((-1,) + (1,) * (y.ndim - 2)) if b is not None else np.ascontiguousarray(y)
+        y = (
+            y + b.reshape((-1,) + (1,) * (y.ndim - 2))
+            if b is not None
+            else np.ascontiguousarray(y)
+        )
         ctx.conf = (stride, pads, dilation, groups)
         ctx.save_for_backward(g, w)
         return y
@@ -273,21 +300,35 @@ class ConvWeight(Function):
         stride, pads, dilation, groups = ctx.conf
         need_x, need_g = ctx.needs_input_grad[:2]
         if ctx.graph_mode:
-            gx = ConvTransposeNd.apply(g, h, None, stride, pads, dilation, groups, x.shape[2:]) if need_x else None
+            gx = (
+                ConvTransposeNd.apply(g, h, None, stride, pads, dilation, groups, x.shape[2:])
+                if need_x
+                else None
+            )
             gg = ConvNd.apply(x, h, None, stride, pads, dilation, groups) if need_g else None
         else:
-            gx = conv_input_grad(g, h, x.shape[2:], stride, pads, dilation, groups) if need_x else None
-            gg = np.ascontiguousarray(conv_forward(x, h, stride, pads, dilation, groups)[0]) if need_g else None
+            gx = (
+                conv_input_grad(g, h, x.shape[2:], stride, pads, dilation, groups)
+                if need_x
+                else None
+            )
+            gg = (
+                np.ascontiguousarray(conv_forward(x, h, stride, pads, dilation, groups)[0])
+                if need_g
+                else None
+            )
         return gx, gg, None, None, None, None, None
 
 
 class Unfold(Function):
-    """Sliding local blocks ``(N, C, *S)`` → ``(N, C·K, L)`` (``F.unfold``); adjoint of ``Fold``."""
+    """Sliding local blocks ``(N, C, *S)`` → ``(N, C·K, L)`` (``F.unfold``); adjoint of Fold."""
 
     @staticmethod
     def forward(ctx, x, kernel, stride, pads, dilation):
-        out = tuple(out_size(n, k, s, d, lo, hi) for n, k, s, d, (lo, hi)
-                    in zip(x.shape[2:], kernel, stride, dilation, pads))
+        out = tuple(
+            out_size(n, k, s, d, lo, hi)
+            for n, k, s, d, (lo, hi) in zip(x.shape[2:], kernel, stride, dilation, pads)
+        )
         cols = im2col(pad_zeros(x, pads), kernel, stride, dilation, out, 1)
         ctx.conf = (kernel, stride, pads, dilation, x.shape[2:])
         n, ck = x.shape[0], cols.shape[1]
@@ -300,21 +341,24 @@ class Unfold(Function):
 
 
 class Fold(Function):
-    """Sum sliding blocks ``(N, C·K, L)`` back into ``(N, C, *S)`` (``F.fold``); adjoint of ``Unfold``."""
+    """Sum sliding blocks ``(N, C·K, L)`` into ``(N, C, *S)`` (``F.fold``); adjoint of Unfold."""
 
     @staticmethod
     def forward(ctx, cols, sizes, kernel, stride, pads, dilation):
-        out = tuple(out_size(n, k, s, d, lo, hi) for n, k, s, d, (lo, hi)
-                    in zip(sizes, kernel, stride, dilation, pads))
+        out = tuple(
+            out_size(n, k, s, d, lo, hi)
+            for n, k, s, d, (lo, hi) in zip(sizes, kernel, stride, dilation, pads)
+        )
         n, ck, _ = cols.shape
         c = ck // math.prod(kernel)
         block = cols.swapaxes(0, 1).reshape(1, ck, -1)
         padded = (n, c) + tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
         ctx.conf = (kernel, stride, pads, dilation)
-        return np.ascontiguousarray(crop(col2im(block, padded, kernel, stride, dilation, out), pads, sizes))
+        return np.ascontiguousarray(
+            crop(col2im(block, padded, kernel, stride, dilation, out), pads, sizes)
+        )
 
     @staticmethod
     def backward(ctx, g):
         kernel, stride, pads, dilation = ctx.conf
         return Unfold.apply(g, kernel, stride, pads, dilation), None, None, None, None, None
-

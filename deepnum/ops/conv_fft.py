@@ -66,8 +66,10 @@ class ConvFFT(Function):
     @staticmethod
     def backward(ctx, g):
         if ctx.graph_mode:
-            raise RuntimeError("conv_fft: second derivatives (create_graph=True) are not supported; "
-                               "use the direct convolution")
+            raise RuntimeError(
+                "conv_fft: second derivatives (create_graph=True) are not supported; "
+                "use the direct convolution"
+            )
         fx, fw, sizes, valid, padded, pads, shape = ctx.state
         nd = len(sizes)
         axes = tuple(range(2, 2 + nd))
@@ -81,9 +83,13 @@ class ConvFFT(Function):
             gx = crop(gx[(Ellipsis,) + tuple(slice(0, n) for n in padded[2:])], pads, shape[2:])
             gx = np.ascontiguousarray(gx).astype(g.dtype, copy=False)
         if need_w:
-            gv = np.fft.irfftn(_spectra_product(np.conj(fx).swapaxes(0, 1), fg, nd), s=sizes, axes=axes)
+            gv = np.fft.irfftn(
+                _spectra_product(np.conj(fx).swapaxes(0, 1), fg, nd), s=sizes, axes=axes
+            )
             k = tuple(s.start + 1 for s in valid)
-            gv = gv[(Ellipsis,) + tuple(slice(0, n) for n in k)][(Ellipsis,) + (slice(None, None, -1),) * nd]
+            gv = gv[(Ellipsis,) + tuple(slice(0, n) for n in k)][
+                (Ellipsis,) + (slice(None, None, -1),) * nd
+            ]
             gw = np.ascontiguousarray(gv.swapaxes(0, 1)).astype(g.dtype, copy=False)
         if need_b:
             gb = g.sum(axis=(0,) + axes)

@@ -44,8 +44,10 @@ def _pad(x, padding, extra, value):
 
 def _window(offset, stride, dilation, outs):
     """Slice picking, for every output position, the element at kernel ``offset``."""
-    return (Ellipsis,) + tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
-                               for t, s, d, o in zip(offset, stride, dilation, outs))
+    return (Ellipsis,) + tuple(
+        slice(t * d, t * d + s * (o - 1) + 1, s)
+        for t, s, d, o in zip(offset, stride, dilation, outs)
+    )
 
 
 class MaxPoolNd(Function):
@@ -71,7 +73,9 @@ class MaxPoolNd(Function):
     @staticmethod
     def backward(ctx, g):
         if ctx.graph_mode:
-            raise RuntimeError("max_pool: second derivatives (create_graph=True) are not supported")
+            raise RuntimeError(
+                "max_pool: second derivatives (create_graph=True) are not supported"
+            )
         x, y = ctx.saved_tensors
         kernel, stride, padding, dilation, outs, extra = ctx.conf
         xp = _pad(x, padding, extra, -np.inf)
@@ -126,7 +130,9 @@ def avg_divisor(sizes, kernel, stride, padding, outs, count_include_pad, dtype):
     return div
 
 
-def avg_pool_geometry(sizes, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override, dtype):
+def avg_pool_geometry(
+    sizes, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override, dtype
+):
     """Output sizes, ceil_mode overhang and the reciprocal divisor of every window."""
     ones = (1,) * len(kernel)
     outs, extra = pool_geometry(sizes, kernel, stride, padding, ones, ceil_mode)
@@ -155,7 +161,9 @@ class AvgPoolNd(Function):
     @staticmethod
     def backward(ctx, g):
         kernel, stride, padding, outs, extra, inv, shape = ctx.conf
-        return (AvgPoolBackward.apply(g, kernel, stride, padding, outs, extra, inv, shape),) + (None,) * 6
+        return (AvgPoolBackward.apply(g, kernel, stride, padding, outs, extra, inv, shape),) + (
+            None,
+        ) * 6
 
 
 class AvgPoolBackward(Function):
@@ -197,11 +205,15 @@ class AdaptiveMaxPool2d(Function):
             # pad short windows by repeating their last element: the max (and first argmax) stay
             idx.append(np.minimum(start[:, None] + np.arange(span), end[:, None] - 1))
         ih, iw = idx
-        flat = (ih[:, None, :, None] * w + iw[None, :, None, :]).reshape(out_size[0], out_size[1], -1)
+        flat = (ih[:, None, :, None] * w + iw[None, :, None, :]).reshape(
+            out_size[0], out_size[1], -1
+        )
         vals = x.reshape(n, c, h * w)[:, :, flat]
         arg = vals.argmax(axis=-1)
         y = np.take_along_axis(vals, arg[..., None], axis=-1)[..., 0]
-        index = np.take_along_axis(np.broadcast_to(flat, vals.shape), arg[..., None], axis=-1)[..., 0]
+        index = np.take_along_axis(np.broadcast_to(flat, vals.shape), arg[..., None], axis=-1)[
+            ..., 0
+        ]
         ctx.index = index
         ctx.shape = x.shape
         return y, index

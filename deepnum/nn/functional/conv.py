@@ -12,8 +12,19 @@ from deepnum.ops.conv import ConvNd, ConvTransposeNd, Fold, Unfold
 from deepnum.ops.conv_fft import ConvFFT
 from deepnum.tensor import Tensor
 
-__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-           "pad", "unfold", "fold", "conv1d_fft", "conv2d_fft"]
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "pad",
+    "unfold",
+    "fold",
+    "conv1d_fft",
+    "conv2d_fft",
+]
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 
@@ -38,16 +49,20 @@ def conv_pads(padding, kernel, dilation, stride, nd: int, name: str) -> tuple:
             return ((0, 0),) * nd
         if padding == "same":
             if any(s != 1 for s in stride):
-                raise ValueError(f"{name}: padding='same' is not supported for strided convolutions "
-                                 f"(stride={stride})")
+                raise ValueError(
+                    f"{name}: padding='same' is not supported for strided convolutions "
+                    f"(stride={stride})"
+                )
             totals = [d * (k - 1) for d, k in zip(dilation, kernel)]
             return tuple((t // 2, t - t // 2) for t in totals)
         if padding == "causal":
             if nd != 1:
                 raise ValueError(f"{name}: padding='causal' is defined for 1-d convolutions only")
             return ((dilation[0] * (kernel[0] - 1), 0),)
-        raise ValueError(f"{name}: invalid padding string {padding!r}, should be one of "
-                         "'valid', 'same' or 'causal'")
+        raise ValueError(
+            f"{name}: invalid padding string {padding!r}, should be one of "
+            "'valid', 'same' or 'causal'"
+        )
     p = ntuple(padding, nd, f"{name}: padding")
     if any(v < 0 for v in p):
         raise RuntimeError(f"{name}: negative padding is not supported, got padding={p}")
@@ -58,55 +73,72 @@ def _batched(input, nd: int, name: str, channels: int, groups: int):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
     if input.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{name}(in_channels={channels}): expected input of shape "
-                           f"(N, {channels}, {_SPATIAL[nd]}) or ({channels}, {_SPATIAL[nd]}), "
-                           f"got {tuple(input.shape)}")
+        raise RuntimeError(
+            f"{name}(in_channels={channels}): expected input of shape "
+            f"(N, {channels}, {_SPATIAL[nd]}) or ({channels}, {_SPATIAL[nd]}), "
+            f"got {tuple(input.shape)}"
+        )
     unbatched = input.ndim == nd + 1
     x = input.unsqueeze(0) if unbatched else input
     if x.shape[1] != channels:
         config = f"in_channels={channels}" + (f", groups={groups}" if groups != 1 else "")
-        raise RuntimeError(f"{name}({config}): expected input of shape "
-                           f"({'' if unbatched else 'N, '}{channels}, {_SPATIAL[nd]}), "
-                           f"got {tuple(input.shape)}")
+        raise RuntimeError(
+            f"{name}({config}): expected input of shape "
+            f"({'' if unbatched else 'N, '}{channels}, {_SPATIAL[nd]}), "
+            f"got {tuple(input.shape)}"
+        )
     return x, unbatched
 
 
 def _check_dtypes(name, x, weight, bias):
     for what, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.dtype != x.dtype:
-            raise RuntimeError(f"{name}: input type ({x.dtype}) and {what} type ({t.dtype}) "
-                               "should be the same")
+            raise RuntimeError(
+                f"{name}: input type ({x.dtype}) and {what} type ({t.dtype}) should be the same"
+            )
 
 
-def convnd(input, weight, bias, stride, padding, dilation, groups, nd: int, name: str | None = None):
+def convnd(
+    input, weight, bias, stride, padding, dilation, groups, nd: int, name: str | None = None
+):
     """Shared body of ``conv1d/2d/3d`` (``name`` is the layer or function in error messages)."""
     name = name or f"conv{nd}d"
     kernel = tuple(weight.shape[2:])
     if weight.ndim != nd + 2:
-        raise RuntimeError(f"{name}: expected a {nd + 2}-d weight (out_channels, in_channels/groups, "
-                           f"{_SPATIAL[nd]}), got shape {tuple(weight.shape)}")
+        raise RuntimeError(
+            f"{name}: expected a {nd + 2}-d weight (out_channels, in_channels/groups, "
+            f"{_SPATIAL[nd]}), got shape {tuple(weight.shape)}"
+        )
     if groups < 1 or weight.shape[0] % groups:
-        raise RuntimeError(f"{name}: out_channels={weight.shape[0]} must be divisible by groups={groups}")
+        raise RuntimeError(
+            f"{name}: out_channels={weight.shape[0]} must be divisible by groups={groups}"
+        )
     stride = ntuple(stride, nd, f"{name}: stride")
     dilation = ntuple(dilation, nd, f"{name}: dilation")
     if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise RuntimeError(f"{name}: stride and dilation must be positive, got stride={stride}, "
-                           f"dilation={dilation}")
+        raise RuntimeError(
+            f"{name}: stride and dilation must be positive, got stride={stride}, "
+            f"dilation={dilation}"
+        )
     pads = conv_pads(padding, kernel, dilation, stride, nd, name)
     x, unbatched = _batched(input, nd, name, weight.shape[1] * groups, groups)
     _check_dtypes(name, x, weight, bias)
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
     effective = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))
     if any(p < e for p, e in zip(padded, effective)):
-        raise RuntimeError(f"{name}(kernel_size={kernel}, padding={padding}, dilation={dilation}): "
-                           f"the padded input size {padded} is smaller than the (dilated) kernel "
-                           f"size {effective}; input shape {tuple(input.shape)}")
+        raise RuntimeError(
+            f"{name}(kernel_size={kernel}, padding={padding}, dilation={dilation}): "
+            f"the padded input size {padded} is smaller than the (dilated) kernel "
+            f"size {effective}; input shape {tuple(input.shape)}"
+        )
     y = ConvNd.apply(x, weight, bias, stride, pads, dilation, groups)
     return y.squeeze(0) if unbatched else y
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-d cross-correlation ``y[n,o,t] = b[o] + Σ_{c,k} w[o,c,k] x[n,c,s·t + d·k − p]`` (001 eq. 31).
+    """1-d cross-correlation ``y[n,o,t] = b[o] + Σ_{c,k} w[o,c,k] x[n,c,s·t + d·k − p]``.
+
+    References: 001 eq. 31.
 
     ``padding`` may also be ``'causal'``: left padding only, so y[t] depends on x[≤ t] (001 §8).
     Shape: input ``(N, C_in, L)`` or ``(C_in, L)``; weight ``(C_out, C_in/groups, k)``.
@@ -136,17 +168,22 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def transpose_out_sizes(sizes, kernel, stride, pads, dilation, output_padding):
     """``(L−1)·s − 2p + d·(k−1) + output_padding + 1`` per axis."""
-    return tuple((n - 1) * s - lo - hi + d * (k - 1) + op + 1 for n, k, s, (lo, hi), d, op
-                 in zip(sizes, kernel, stride, pads, dilation, output_padding))
+    return tuple(
+        (n - 1) * s - lo - hi + d * (k - 1) + op + 1
+        for n, k, s, (lo, hi), d, op in zip(sizes, kernel, stride, pads, dilation, output_padding)
+    )
 
 
-def conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, nd,
-                     name=None):
-    """Shared body of ``conv_transpose1d/2d/3d``: the adjoint (gradient) of ``conv`` in its input."""
+def conv_transposend(
+    input, weight, bias, stride, padding, output_padding, groups, dilation, nd, name=None
+):
+    """Shared body of ``conv_transpose1d/2d/3d``: the adjoint of ``conv`` in its input."""
     name = name or f"conv_transpose{nd}d"
     if weight.ndim != nd + 2:
-        raise RuntimeError(f"{name}: expected a {nd + 2}-d weight (in_channels, out_channels/groups, "
-                           f"{_SPATIAL[nd]}), got shape {tuple(weight.shape)}")
+        raise RuntimeError(
+            f"{name}: expected a {nd + 2}-d weight (in_channels, out_channels/groups, "
+            f"{_SPATIAL[nd]}), got shape {tuple(weight.shape)}"
+        )
     kernel = tuple(weight.shape[2:])
     stride = ntuple(stride, nd, f"{name}: stride")
     dilation = ntuple(dilation, nd, f"{name}: dilation")
@@ -155,33 +192,54 @@ def conv_transposend(input, weight, bias, stride, padding, output_padding, group
         raise ValueError(f"{name}: padding must be an int or a tuple, got {padding!r}")
     pads = conv_pads(padding, kernel, dilation, stride, nd, name)
     if any(op >= s and op >= d for op, s, d in zip(output_padding, stride, dilation)):
-        raise ValueError(f"{name}: output padding must be smaller than either stride or dilation, "
-                         f"got output_padding={output_padding}, stride={stride}, dilation={dilation}")
+        raise ValueError(
+            f"{name}: output padding must be smaller than either stride or dilation, "
+            f"got output_padding={output_padding}, stride={stride}, dilation={dilation}"
+        )
     if groups < 1 or weight.shape[0] % groups:
-        raise RuntimeError(f"{name}: in_channels={weight.shape[0]} must be divisible by groups={groups}")
+        raise RuntimeError(
+            f"{name}: in_channels={weight.shape[0]} must be divisible by groups={groups}"
+        )
     x, unbatched = _batched(input, nd, name, weight.shape[0], groups)
     _check_dtypes(name, x, weight, bias)
     sizes = transpose_out_sizes(x.shape[2:], kernel, stride, pads, dilation, output_padding)
     if any(s < 1 for s in sizes):
-        raise RuntimeError(f"{name}: output size {sizes} is too small for input {tuple(input.shape)} "
-                           f"with padding={padding}")
+        raise RuntimeError(
+            f"{name}: output size {sizes} is too small for input {tuple(input.shape)} "
+            f"with padding={padding}"
+        )
     y = ConvTransposeNd.apply(x, weight, bias, stride, pads, dilation, groups, sizes)
     return y.squeeze(0) if unbatched else y
 
 
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """1-d transposed convolution: the gradient of ``conv1d`` w.r.t. its input, as a layer (001 §8)."""
-    return conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 1)
+def conv_transpose1d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """1-d transposed convolution: the input-gradient of ``conv1d`` as a layer (001 §8)."""
+    return conv_transposend(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, 1
+    )
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
-    """2-d transposed convolution; weight ``(C_in, C_out/groups, kH, kW)`` (001 §8, Zeiler et al. 2010)."""
-    return conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """2-d transposed convolution; weight ``(C_in, C_out/groups, kH, kW)`` (001 §8).
+
+    References: Zeiler et al. 2010, "Deconvolutional networks".
+    """
+    return conv_transposend(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, 2
+    )
 
 
-def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose3d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
     """3-d transposed convolution."""
-    return conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, 3)
+    return conv_transposend(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, 3
+    )
 
 
 def pad(input, pad, mode: str = "constant", value=None):
@@ -197,7 +255,9 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """Sliding local blocks (im2col): ``(N, C, H, W)`` → ``(N, C·kH·kW, L)``."""
     nd = input.ndim - 2
     if nd != 2:
-        raise NotImplementedError(f"unfold: expected a 4-d input (N, C, H, W), got {tuple(input.shape)}")
+        raise NotImplementedError(
+            f"unfold: expected a 4-d input (N, C, H, W), got {tuple(input.shape)}"
+        )
     kernel = ntuple(kernel_size, nd, "unfold: kernel_size")
     pads = conv_pads(padding, kernel, ntuple(dilation, nd), ntuple(stride, nd), nd, "unfold")
     return Unfold.apply(input, kernel, ntuple(stride, nd), pads, ntuple(dilation, nd))
@@ -215,8 +275,10 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         blocks *= (n + lo + hi - d * (k - 1) - 1) // s + 1
     k_total = kernel[0] * kernel[1]
     if input.ndim != 3 or input.shape[1] % k_total or input.shape[2] != blocks:
-        raise RuntimeError(f"fold(output_size={size}, kernel_size={kernel}): expected input of shape "
-                           f"(N, C·{k_total}, {blocks}), got {tuple(input.shape)}")
+        raise RuntimeError(
+            f"fold(output_size={size}, kernel_size={kernel}): expected input of shape "
+            f"(N, C·{k_total}, {blocks}), got {tuple(input.shape)}"
+        )
     return Fold.apply(input, size, kernel, stride, pads, dilation)
 
 
@@ -229,14 +291,18 @@ def conv_fftnd(input, weight, bias, padding, nd: int):
     _check_dtypes(name, x, weight, bias)
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
     if any(p < k for p, k in zip(padded, kernel)):
-        raise RuntimeError(f"{name}(kernel_size={kernel}, padding={padding}): the padded input size "
-                           f"{padded} is smaller than the kernel; input shape {tuple(input.shape)}")
+        raise RuntimeError(
+            f"{name}(kernel_size={kernel}, padding={padding}): the padded input size "
+            f"{padded} is smaller than the kernel; input shape {tuple(input.shape)}"
+        )
     y = ConvFFT.apply(x, weight, bias, pads)
     return y.squeeze(0) if unbatched else y
 
 
 def conv1d_fft(input, weight, bias=None, padding=0):
-    """``conv1d`` (stride 1, groups 1) via the convolution theorem ``F⁻¹(conj(F w)·F x)`` (001 eq. 30).
+    """``conv1d`` (stride 1, groups 1) by the convolution theorem ``F⁻¹(conj(F w)·F x)``.
+
+    References: 001 eq. 30.
 
     Same result as ``conv1d`` up to float rounding; faster for long kernels.
     """

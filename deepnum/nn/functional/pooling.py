@@ -10,14 +10,32 @@ import numpy as np
 
 import deepnum
 from deepnum.nn.functional.conv import ntuple
-from deepnum.ops.pool import (AdaptiveMaxPool2d, AvgPoolNd, MaxPoolNd, adaptive_bounds,
-                              avg_pool_geometry, flat_indices, max_pool_argmax,
-                              pool_geometry)
+from deepnum.ops.pool import (
+    AdaptiveMaxPool2d,
+    AvgPoolNd,
+    MaxPoolNd,
+    adaptive_bounds,
+    avg_pool_geometry,
+    flat_indices,
+    max_pool_argmax,
+    pool_geometry,
+)
 from deepnum.tensor import Tensor
 
-__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
-           "lp_pool1d", "lp_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_max_pool1d", "adaptive_max_pool2d"]
+__all__ = [
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool3d",
+    "lp_pool1d",
+    "lp_pool2d",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+]
 
 _SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
 
@@ -26,36 +44,51 @@ def _batched(input, nd: int, name: str):
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
     if input.ndim not in (nd + 1, nd + 2):
-        raise RuntimeError(f"{name}: expected input of shape (N, C, {_SPATIAL[nd]}) or "
-                           f"(C, {_SPATIAL[nd]}), got {tuple(input.shape)}")
+        raise RuntimeError(
+            f"{name}: expected input of shape (N, C, {_SPATIAL[nd]}) or "
+            f"(C, {_SPATIAL[nd]}), got {tuple(input.shape)}"
+        )
     return (input.unsqueeze(0), True) if input.ndim == nd + 1 else (input, False)
 
 
 def _pool_args(nd, name, kernel_size, stride, padding, dilation=1):
     kernel = ntuple(kernel_size, nd, f"{name}: kernel_size")
-    stride = kernel if stride is None or (isinstance(stride, (tuple, list)) and not stride) \
+    stride = (
+        kernel
+        if stride is None or (isinstance(stride, (tuple, list)) and not stride)
         else ntuple(stride, nd, f"{name}: stride")
+    )
     padding = ntuple(padding, nd, f"{name}: padding")
     dilation = ntuple(dilation, nd, f"{name}: dilation")
     if any(k < 1 for k in kernel) or any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise ValueError(f"{name}: kernel_size, stride and dilation must be positive, got "
-                         f"kernel_size={kernel}, stride={stride}, dilation={dilation}")
+        raise ValueError(
+            f"{name}: kernel_size, stride and dilation must be positive, got "
+            f"kernel_size={kernel}, stride={stride}, dilation={dilation}"
+        )
     if any(p < 0 or p > (d * (k - 1) + 1) // 2 for p, k, d in zip(padding, kernel, dilation)):
-        raise RuntimeError(f"{name}(kernel_size={kernel}): pad should be at most half of the "
-                           f"effective kernel size, got padding={padding}")
+        raise RuntimeError(
+            f"{name}(kernel_size={kernel}): pad should be at most half of the "
+            f"effective kernel size, got padding={padding}"
+        )
     return kernel, stride, padding, dilation
 
 
 def _check_size(name, x, kernel, padding, dilation, outs):
     if any(o < 1 for o in outs):
-        raise RuntimeError(f"{name}(kernel_size={kernel}, padding={padding}, dilation={dilation}): "
-                           f"output size {outs} is too small for input {tuple(x.shape)}")
+        raise RuntimeError(
+            f"{name}(kernel_size={kernel}, padding={padding}, dilation={dilation}): "
+            f"output size {outs} is too small for input {tuple(x.shape)}"
+        )
 
 
-def max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, name=None):
+def max_poolnd(
+    input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, name=None
+):
     """Shared body of ``max_pool1d/2d/3d``."""
     name = name or f"max_pool{nd}d"
-    kernel, stride, padding, dilation = _pool_args(nd, name, kernel_size, stride, padding, dilation)
+    kernel, stride, padding, dilation = _pool_args(
+        nd, name, kernel_size, stride, padding, dilation
+    )
     x, unbatched = _batched(input, nd, name)
     outs, _ = pool_geometry(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
     _check_size(name, input, kernel, padding, dilation, outs)
@@ -68,12 +101,16 @@ def max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_
     return y, deepnum.tensor(flat[0] if unbatched else flat)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool1d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     """``y[n,c,t] = max_k x[n,c,s·t + d·k − p]`` (003 §3.1; padding counts as −∞)."""
     return max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     """``y[n,c,i,j] = max_{a,b} x[n,c,s·i + d·a − p, s·j + d·b − p]`` (003 §3.1; 2×2/2 in 002).
 
     Examples:
@@ -85,45 +122,86 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
 
 
-def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool3d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     """3-d max pooling over ``(D, H, W)``."""
     return max_poolnd(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3)
 
 
-def avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd,
-               name=None):
+def avg_poolnd(
+    input,
+    kernel_size,
+    stride,
+    padding,
+    ceil_mode,
+    count_include_pad,
+    divisor_override,
+    nd,
+    name=None,
+):
     """Shared body of ``avg_pool1d/2d/3d``."""
     name = name or f"avg_pool{nd}d"
     kernel, stride, padding, _ = _pool_args(nd, name, kernel_size, stride, padding)
     x, unbatched = _batched(input, nd, name)
-    outs, extra, inv = avg_pool_geometry(x.shape[2:], kernel, stride, padding, ceil_mode,
-                                         count_include_pad, divisor_override, x.dtype)
+    outs, extra, inv = avg_pool_geometry(
+        x.shape[2:],
+        kernel,
+        stride,
+        padding,
+        ceil_mode,
+        count_include_pad,
+        divisor_override,
+        x.dtype,
+    )
     _check_size(name, input, kernel, padding, (1,) * nd, outs)
     y = AvgPoolNd.apply(x, kernel, stride, padding, outs, extra, inv)
     return y.squeeze(0) if unbatched else y
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+def avg_pool1d(
+    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+):
     """``y[n,c,t] = (1/k) Σ_j x[n,c,s·t + j − p]`` (003 §3.1)."""
     return avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
-    """Mean over each ``kH×kW`` window; ``count_include_pad`` counts the zero padding (003 §3.1)."""
-    return avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2)
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """Mean over each ``kH×kW`` window; ``count_include_pad`` counts zero padding (003 §3.1)."""
+    return avg_poolnd(
+        input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2
+    )
 
 
-def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool3d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
     """Mean over each ``kD×kH×kW`` window."""
-    return avg_poolnd(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 3)
+    return avg_poolnd(
+        input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 3
+    )
 
 
 def lp_poolnd(input, norm_type, kernel_size, stride, ceil_mode, nd):
     """``y = (Σ_window x^p)^{1/p}``: p = 2 is the L2 pooling of 003 §3.1, p → ∞ the max pool."""
     kernel = ntuple(kernel_size, nd, f"lp_pool{nd}d: kernel_size")
-    out = avg_poolnd(input.pow(norm_type), kernel, stride, 0, ceil_mode, True, None, nd, f"lp_pool{nd}d")
+    out = avg_poolnd(
+        input.pow(norm_type), kernel, stride, 0, ceil_mode, True, None, nd, f"lp_pool{nd}d"
+    )
     size = 1
     for k in kernel:
         size *= k
@@ -150,8 +228,11 @@ def _adaptive_matrix(n: int, o: int, dtype) -> Tensor:
 
 
 def _output_size(output_size, sizes, nd, name):
-    size = ntuple(output_size if output_size is not None else 0, nd, f"{name}: output_size") \
-        if not isinstance(output_size, (tuple, list)) else tuple(output_size)
+    size = (
+        ntuple(output_size if output_size is not None else 0, nd, f"{name}: output_size")
+        if not isinstance(output_size, (tuple, list))
+        else tuple(output_size)
+    )
     if len(size) != nd:
         raise ValueError(f"{name}: output_size must have {nd} entries, got {output_size}")
     return tuple(n if o is None else int(o) for o, n in zip(size, sizes))
@@ -169,7 +250,11 @@ def adaptive_avg_pool2d(input, output_size):
     """Average over adaptive windows in H and W: ``y = A_H · x · A_Wᵀ`` (separable)."""
     x, unbatched = _batched(input, 2, "adaptive_avg_pool2d")
     oh, ow = _output_size(output_size, x.shape[2:], 2, "adaptive_avg_pool2d")
-    y = _adaptive_matrix(x.shape[2], oh, x.dtype) @ x @ _adaptive_matrix(x.shape[3], ow, x.dtype).t()
+    y = (
+        _adaptive_matrix(x.shape[2], oh, x.dtype)
+        @ x
+        @ _adaptive_matrix(x.shape[3], ow, x.dtype).t()
+    )
     return y.squeeze(0) if unbatched else y
 
 

@@ -10,13 +10,28 @@ from __future__ import annotations
 import math
 
 import deepnum
-from deepnum.nn.functional.conv import (conv_pads, conv_transposend, convnd, ntuple, pad,
-                                        transpose_out_sizes)
+from deepnum.nn.functional.conv import (
+    conv_pads,
+    conv_transposend,
+    convnd,
+    ntuple,
+    pad,
+    transpose_out_sizes,
+)
 from deepnum.nn.modules.module import Module
 from deepnum.nn.parameter import Parameter
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
-           "CausalConv1d", "Unfold", "Fold"]
+__all__ = [
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "CausalConv1d",
+    "Unfold",
+    "Fold",
+]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -35,28 +50,53 @@ class _ConvNd(Module):
     _nd = 0
     _transposed = False
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                 bias, padding_mode, output_padding=0, dtype=None) -> None:
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        groups,
+        bias,
+        padding_mode,
+        output_padding=0,
+        dtype=None,
+    ) -> None:
         super().__init__()
         nd, name = self._nd, type(self).__name__
         if groups < 1 or in_channels % groups:
-            raise ValueError(f"{name}: in_channels={in_channels} must be divisible by groups={groups}")
+            raise ValueError(
+                f"{name}: in_channels={in_channels} must be divisible by groups={groups}"
+            )
         if out_channels % groups:
-            raise ValueError(f"{name}: out_channels={out_channels} must be divisible by groups={groups}")
+            raise ValueError(
+                f"{name}: out_channels={out_channels} must be divisible by groups={groups}"
+            )
         if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+            raise ValueError(
+                f"{name}: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}"
+            )
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = ntuple(kernel_size, nd, f"{name}: kernel_size")
         self.stride = ntuple(stride, nd, f"{name}: stride")
         self.dilation = ntuple(dilation, nd, f"{name}: dilation")
-        self.padding = padding if isinstance(padding, str) else ntuple(padding, nd, f"{name}: padding")
+        self.padding = (
+            padding if isinstance(padding, str) else ntuple(padding, nd, f"{name}: padding")
+        )
         self.output_padding = ntuple(output_padding, nd, f"{name}: output_padding")
         self.groups, self.padding_mode, self.transposed = groups, padding_mode, self._transposed
         # validates 'same' with strides etc. at construction, as PyTorch does
-        self._pads = conv_pads(self.padding, self.kernel_size, self.dilation, self.stride, nd, name)
+        self._pads = conv_pads(
+            self.padding, self.kernel_size, self.dilation, self.stride, nd, name
+        )
         dtype = deepnum.get_default_dtype() if dtype is None else dtype
-        shape = ((in_channels, out_channels // groups) if self._transposed
-                 else (out_channels, in_channels // groups)) + self.kernel_size
+        shape = (
+            (in_channels, out_channels // groups)
+            if self._transposed
+            else (out_channels, in_channels // groups)
+        ) + self.kernel_size
         self.weight = Parameter(deepnum.empty(*shape, dtype=dtype))
         if bias:
             self.bias = Parameter(deepnum.empty(out_channels, dtype=dtype))
@@ -68,9 +108,14 @@ class _ConvNd(Module):
         _uniform_init(self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        s += f", stride={self.stride}"
         if self.padding != (0,) * self._nd:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+            s += (
+                f", padding={self.padding!r}"
+                if isinstance(self.padding, str)
+                else f", padding={self.padding}"
+            )
         if self.dilation != (1,) * self._nd:
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * self._nd:
@@ -85,22 +130,62 @@ class _ConvNd(Module):
 
 
 class _Conv(_ConvNd):
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype=dtype)
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            dtype=dtype,
+        )
 
     def forward(self, input):
         name = f"{type(self).__name__}"
         if self.padding_mode == "zeros":
-            return convnd(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                          self.groups, self._nd, name)
+            return convnd(
+                input,
+                self.weight,
+                self.bias,
+                self.stride,
+                self.padding,
+                self.dilation,
+                self.groups,
+                self._nd,
+                name,
+            )
         # other modes pad explicitly first (PyTorch's _reversed_padding_repeated_twice)
         flat = [p for lo_hi in reversed(self._pads) for p in lo_hi]
         if input.ndim in (self._nd + 1, self._nd + 2):
             input = pad(input, flat, mode=self.padding_mode)
-        return convnd(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups,
-                      self._nd, name)
+        return convnd(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            0,
+            self.dilation,
+            self.groups,
+            self._nd,
+            name,
+        )
 
 
 class Conv1d(_Conv):
@@ -148,42 +233,99 @@ class CausalConv1d(Conv1d):
     References: van den Oord et al. 2016, "WaveNet", arXiv:1609.03499.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, dilation=1, groups=1,
-                 bias=True, device=None, dtype=None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, "causal", dilation, groups,
-                         bias, dtype=dtype)
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        dilation=1,
+        groups=1,
+        bias=True,
+        device=None,
+        dtype=None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            "causal",
+            dilation,
+            groups,
+            bias,
+            dtype=dtype,
+        )
 
 
 class _ConvTranspose(_ConvNd):
     _transposed = True
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
-                 groups=1, bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups=1,
+        bias=True,
+        dilation=1,
+        padding_mode="zeros",
+        device=None,
+        dtype=None,
+    ) -> None:
         if padding_mode != "zeros":
             raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         if isinstance(padding, str):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple, got {padding!r}")
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, output_padding, dtype=dtype)
+            raise ValueError(
+                f"{type(self).__name__}: padding must be an int or a tuple, got {padding!r}"
+            )
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            output_padding,
+            dtype=dtype,
+        )
 
     def _output_padding(self, input, output_size):
         if output_size is None:
             return self.output_padding
         nd = self._nd
         size = tuple(output_size)[-nd:]
-        base = transpose_out_sizes(input.shape[-nd:], self.kernel_size, self.stride, self._pads,
-                                   self.dilation, (0,) * nd)
+        base = transpose_out_sizes(
+            input.shape[-nd:], self.kernel_size, self.stride, self._pads, self.dilation, (0,) * nd
+        )
         extra = tuple(o - b for o, b in zip(size, base))
         if any(e < 0 or e >= max(s, d) for e, s, d in zip(extra, self.stride, self.dilation)):
-            raise ValueError(f"{type(self).__name__}: requested output size {size} is not reachable; "
-                             f"valid sizes lie between {base} and "
-                             f"{tuple(b + max(s, d) - 1 for b, s, d in zip(base, self.stride, self.dilation))}")
+            raise ValueError(
+                f"{type(self).__name__}: requested output size {size} is not reachable; "
+                f"valid sizes lie between {base} and "
+                f"{tuple(b + max(s, d) - 1 for b, s, d in zip(base, self.stride, self.dilation))}"
+            )
         return extra
 
     def forward(self, input, output_size=None):
-        return conv_transposend(input, self.weight, self.bias, self.stride, self.padding,
-                                self._output_padding(input, output_size), self.groups, self.dilation,
-                                self._nd, type(self).__name__)
+        return conv_transposend(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self._output_padding(input, output_size),
+            self.groups,
+            self.dilation,
+            self._nd,
+            type(self).__name__,
+        )
 
 
 class ConvTranspose1d(_ConvTranspose):
@@ -217,14 +359,23 @@ class Unfold(Module):
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1) -> None:
         super().__init__()
-        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+        self.kernel_size, self.dilation, self.padding, self.stride = (
+            kernel_size,
+            dilation,
+            padding,
+            stride,
+        )
 
     def forward(self, input):
-        return deepnum.nn.functional.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+        return deepnum.nn.functional.unfold(
+            input, self.kernel_size, self.dilation, self.padding, self.stride
+        )
 
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
-                f"stride={self.stride}")
+        return (
+            f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+            f"stride={self.stride}"
+        )
 
 
 class Fold(Module):
@@ -236,9 +387,12 @@ class Fold(Module):
         self.dilation, self.padding, self.stride = dilation, padding, stride
 
     def forward(self, input):
-        return deepnum.nn.functional.fold(input, self.output_size, self.kernel_size, self.dilation,
-                                          self.padding, self.stride)
+        return deepnum.nn.functional.fold(
+            input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride
+        )
 
     def extra_repr(self) -> str:
-        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
-                f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}")
+        return (
+            f"output_size={self.output_size}, kernel_size={self.kernel_size}, "
+            f"dilation={self.dilation}, padding={self.padding}, stride={self.stride}"
+        )

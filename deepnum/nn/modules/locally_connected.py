@@ -27,11 +27,15 @@ __all__ = ["LocallyConnected1d", "LocallyConnected2d", "TiledConv2d"]
 
 
 def _out_sizes(size, kernel, stride, padding, dilation, name):
-    out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
-                for n, k, s, p, d in zip(size, kernel, stride, padding, dilation))
+    out = tuple(
+        (n + 2 * p - d * (k - 1) - 1) // s + 1
+        for n, k, s, p, d in zip(size, kernel, stride, padding, dilation)
+    )
     if any(o < 1 for o in out):
-        raise ValueError(f"{name}: kernel_size={kernel} (dilation={dilation}) does not fit the padded "
-                         f"input size {tuple(n + 2 * p for n, p in zip(size, padding))}")
+        raise ValueError(
+            f"{name}: kernel_size={kernel} (dilation={dilation}) does not fit the padded "
+            f"input size {tuple(n + 2 * p for n, p in zip(size, padding))}"
+        )
     return out
 
 
@@ -47,8 +51,10 @@ def _check_input(name, x, channels, size):
     expected = (channels, *size)
     if x.ndim != len(size) + 2 or tuple(x.shape[1:]) != expected:
         dims = ", ".join(str(v) for v in expected)
-        raise RuntimeError(f"{name}(in_channels={channels}, input_size={tuple(size)}): expected input of "
-                           f"shape (N, {dims}), got {tuple(x.shape)}")
+        raise RuntimeError(
+            f"{name}(in_channels={channels}, input_size={tuple(size)}): expected input of "
+            f"shape (N, {dims}), got {tuple(x.shape)}"
+        )
 
 
 class LocallyConnected2d(Module):
@@ -66,20 +72,37 @@ class LocallyConnected2d(Module):
         deepnum.Size([2, 4, 6, 6])
     """
 
-    def __init__(self, in_channels, out_channels, input_size, kernel_size, stride=1, padding=0,
-                 dilation=1, bias=True, dtype=None) -> None:
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        input_size,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias=True,
+        dtype=None,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         self.in_channels, self.out_channels = in_channels, out_channels
         self.input_size = ntuple(input_size, 2, f"{name}: input_size")
         self.kernel_size = ntuple(kernel_size, 2, f"{name}: kernel_size")
-        self.stride, self.padding = ntuple(stride, 2, f"{name}: stride"), ntuple(padding, 2, f"{name}: padding")
+        self.stride, self.padding = (
+            ntuple(stride, 2, f"{name}: stride"),
+            ntuple(padding, 2, f"{name}: padding"),
+        )
         self.dilation = ntuple(dilation, 2, f"{name}: dilation")
-        self.output_size = _out_sizes(self.input_size, self.kernel_size, self.stride, self.padding,
-                                      self.dilation, name)
+        self.output_size = _out_sizes(
+            self.input_size, self.kernel_size, self.stride, self.padding, self.dilation, name
+        )
         dtype = dtype or deepnum.get_default_dtype()
-        self.weight = Parameter(deepnum.empty(*self.output_size, out_channels, in_channels, *self.kernel_size,
-                                              dtype=dtype))
+        self.weight = Parameter(
+            deepnum.empty(
+                *self.output_size, out_channels, in_channels, *self.kernel_size, dtype=dtype
+            )
+        )
         if bias:
             self.bias = Parameter(deepnum.empty(out_channels, *self.output_size, dtype=dtype))
         else:
@@ -92,7 +115,9 @@ class LocallyConnected2d(Module):
     def forward(self, input):
         _check_input(type(self).__name__, input, self.in_channels, self.input_size)
         n = input.shape[0]
-        cols = F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)  # (N, CK, L)
+        cols = F.unfold(
+            input, self.kernel_size, self.dilation, self.padding, self.stride
+        )  # (N, CK, L)
         positions = math.prod(self.output_size)
         w = self.weight.reshape(positions, self.out_channels, -1)  # (L, O, CK)
         y = cols.permute(2, 0, 1) @ w.transpose(1, 2)  # one (N, CK) @ (CK, O) product per position
@@ -100,9 +125,11 @@ class LocallyConnected2d(Module):
         return y + self.bias if self.bias is not None else y
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, input_size={self.input_size}, "
-                f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-                + (", bias=False" if self.bias is None else ""))
+        return (
+            f"{self.in_channels}, {self.out_channels}, input_size={self.input_size}, "
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+            + (", bias=False" if self.bias is None else "")
+        )
 
 
 class LocallyConnected1d(Module):
@@ -111,17 +138,40 @@ class LocallyConnected1d(Module):
     Parameters: weight ``(L_out, C_out, C_in, k)``, bias ``(C_out, L_out)``.
     """
 
-    def __init__(self, in_channels, out_channels, input_length, kernel_size, stride=1, padding=0,
-                 dilation=1, bias=True, dtype=None) -> None:
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        input_length,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias=True,
+        dtype=None,
+    ) -> None:
         super().__init__()
-        self.in_channels, self.out_channels, self.input_length = in_channels, out_channels, int(input_length)
+        self.in_channels, self.out_channels, self.input_length = (
+            in_channels,
+            out_channels,
+            int(input_length),
+        )
         self.kernel_size, self.stride = ntuple(kernel_size, 1), ntuple(stride, 1)
         self.padding, self.dilation = ntuple(padding, 1), ntuple(dilation, 1)
-        (self.output_length,) = _out_sizes((self.input_length,), self.kernel_size, self.stride, self.padding,
-                                           self.dilation, type(self).__name__)
+        (self.output_length,) = _out_sizes(
+            (self.input_length,),
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            type(self).__name__,
+        )
         dtype = dtype or deepnum.get_default_dtype()
-        self.weight = Parameter(deepnum.empty(self.output_length, out_channels, in_channels, self.kernel_size[0],
-                                              dtype=dtype))
+        self.weight = Parameter(
+            deepnum.empty(
+                self.output_length, out_channels, in_channels, self.kernel_size[0], dtype=dtype
+            )
+        )
         if bias:
             self.bias = Parameter(deepnum.empty(out_channels, self.output_length, dtype=dtype))
         else:
@@ -134,16 +184,23 @@ class LocallyConnected1d(Module):
     def forward(self, input):
         _check_input(type(self).__name__, input, self.in_channels, (self.input_length,))
         n = input.shape[0]
-        cols = F.unfold(input.unsqueeze(2), (1, self.kernel_size[0]), (1, self.dilation[0]),
-                        (0, self.padding[0]), (1, self.stride[0]))
+        cols = F.unfold(
+            input.unsqueeze(2),
+            (1, self.kernel_size[0]),
+            (1, self.dilation[0]),
+            (0, self.padding[0]),
+            (1, self.stride[0]),
+        )
         w = self.weight.reshape(self.output_length, self.out_channels, -1)
         y = (cols.permute(2, 0, 1) @ w.transpose(1, 2)).permute(1, 2, 0)
         y = y.reshape(n, self.out_channels, self.output_length)
         return y + self.bias if self.bias is not None else y
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, input_length={self.input_length}, "
-                f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, input_length={self.input_length}, "
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        )
 
 
 class TiledConv2d(Module):
@@ -158,20 +215,36 @@ class TiledConv2d(Module):
     U(±1/√(C_in·kH·kW)). Any input size is accepted, as for a convolution.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, tile_size=2, stride=1, padding=0,
-                 dilation=1, bias=True, dtype=None) -> None:
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        tile_size=2,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias=True,
+        dtype=None,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = ntuple(kernel_size, 2, f"{name}: kernel_size")
         self.tile_size = ntuple(tile_size, 2, f"{name}: tile_size")
-        self.stride, self.padding = ntuple(stride, 2, f"{name}: stride"), ntuple(padding, 2, f"{name}: padding")
+        self.stride, self.padding = (
+            ntuple(stride, 2, f"{name}: stride"),
+            ntuple(padding, 2, f"{name}: padding"),
+        )
         self.dilation = ntuple(dilation, 2, f"{name}: dilation")
         if min(self.tile_size) < 1:
             raise ValueError(f"{name}: tile_size must be positive, got {self.tile_size}")
         dtype = dtype or deepnum.get_default_dtype()
-        self.weight = Parameter(deepnum.empty(*self.tile_size, out_channels, in_channels, *self.kernel_size,
-                                              dtype=dtype))
+        self.weight = Parameter(
+            deepnum.empty(
+                *self.tile_size, out_channels, in_channels, *self.kernel_size, dtype=dtype
+            )
+        )
         if bias:
             self.bias = Parameter(deepnum.empty(*self.tile_size, out_channels, dtype=dtype))
         else:
@@ -184,10 +257,14 @@ class TiledConv2d(Module):
     def forward(self, input):
         name = type(self).__name__
         if input.ndim != 4 or input.shape[1] != self.in_channels:
-            raise RuntimeError(f"{name}(in_channels={self.in_channels}): expected input of shape "
-                               f"(N, {self.in_channels}, H, W), got {tuple(input.shape)}")
+            raise RuntimeError(
+                f"{name}(in_channels={self.in_channels}): expected input of shape "
+                f"(N, {self.in_channels}, H, W), got {tuple(input.shape)}"
+            )
         n = input.shape[0]
-        oh, ow = _out_sizes(input.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation, name)
+        oh, ow = _out_sizes(
+            input.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation, name
+        )
         th, tw = self.tile_size
         ph, pw = -(-oh // th), -(-ow // tw)  # tiles per axis (the last may be partial)
         cols = F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
@@ -196,7 +273,9 @@ class TiledConv2d(Module):
         if ph * th != oh or pw * tw != ow:
             cols = F.pad(cols, (0, pw * tw - ow, 0, ph * th - oh))
         # (N, CK, ph, th, pw, tw) -> (th, tw, N·ph·pw, CK): one product per filter bank
-        cols = cols.reshape(n, ck, ph, th, pw, tw).permute(3, 5, 0, 2, 4, 1).reshape(th * tw, -1, ck)
+        cols = (
+            cols.reshape(n, ck, ph, th, pw, tw).permute(3, 5, 0, 2, 4, 1).reshape(th * tw, -1, ck)
+        )
         w = self.weight.reshape(th * tw, self.out_channels, ck)
         y = cols @ w.transpose(1, 2)  # (T, N·ph·pw, O)
         if self.bias is not None:
@@ -205,5 +284,7 @@ class TiledConv2d(Module):
         return y.reshape(n, self.out_channels, ph * th, pw * tw)[:, :, :oh, :ow]
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"tile_size={self.tile_size}, stride={self.stride}, padding={self.padding}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"tile_size={self.tile_size}, stride={self.stride}, padding={self.padding}"
+        )

@@ -10,16 +10,34 @@ from __future__ import annotations
 from deepnum.nn import functional as F
 from deepnum.nn.modules.module import Module
 
-__all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
-           "LPPool1d", "LPPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
-           "AdaptiveMaxPool2d"]
+__all__ = [
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+]
 
 
 class _MaxPoolNd(Module):
     _nd = 0
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
-                 ceil_mode=False) -> None:
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        dilation=1,
+        return_indices=False,
+        ceil_mode=False,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
@@ -27,12 +45,23 @@ class _MaxPoolNd(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, input):
-        return F.pooling.max_poolnd(input, self.kernel_size, self.stride, self.padding, self.dilation,
-                                    self.ceil_mode, self.return_indices, self._nd, type(self).__name__)
+        return F.pooling.max_poolnd(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
+            self._nd,
+            type(self).__name__,
+        )
 
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
 
 
 class MaxPool1d(_MaxPoolNd):
@@ -42,7 +71,7 @@ class MaxPool1d(_MaxPoolNd):
 
 
 class MaxPool2d(_MaxPoolNd):
-    """``y[n,c,i,j] = max over the kH×kW window`` (003 §3.1); ``MaxPool2d(2)`` halves H and W (002).
+    """``y[n,c,i,j] = max over the kH×kW window`` (003 §3.1); ``MaxPool2d(2)`` halves H, W (002).
 
     Args: kernel_size, stride=kernel_size, padding=0 (−∞), dilation=1, return_indices=False
     (also return flat argmax indices per plane), ceil_mode=False.
@@ -61,8 +90,15 @@ class MaxPool3d(_MaxPoolNd):
 class _AvgPoolNd(Module):
     _nd = 0
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None) -> None:
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode=False,
+        count_include_pad=True,
+        divisor_override=None,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
@@ -70,9 +106,17 @@ class _AvgPoolNd(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input):
-        return F.pooling.avg_poolnd(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                                    self.count_include_pad, self.divisor_override, self._nd,
-                                    type(self).__name__)
+        return F.pooling.avg_poolnd(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+            self._nd,
+            type(self).__name__,
+        )
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -83,14 +127,18 @@ class AvgPool1d(_AvgPoolNd):
 
     _nd = 1
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True) -> None:
-        one = (lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,))  # PyTorch stores 1-tuples
-        super().__init__(one(kernel_size), one(stride if stride is not None else kernel_size), one(padding),
-                         ceil_mode, count_include_pad)
+    def __init__(
+        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+    ) -> None:
+        def one(v):  # PyTorch stores 1-tuples
+            return tuple(v) if isinstance(v, (tuple, list)) else (v,)
+
+        stride = kernel_size if stride is None else stride
+        super().__init__(one(kernel_size), one(stride), one(padding), ceil_mode, count_include_pad)
 
 
 class AvgPool2d(_AvgPoolNd):
-    """Mean over ``kH×kW`` windows of ``(N, C, H, W)``; ``count_include_pad`` counts zero padding."""
+    """Mean over ``kH×kW`` windows of ``(N, C, H, W)``; ``count_include_pad`` counts padding."""
 
     _nd = 2
 
@@ -106,14 +154,23 @@ class _LPPoolNd(Module):
 
     def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False) -> None:
         super().__init__()
-        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = (
+            norm_type,
+            kernel_size,
+            stride,
+            ceil_mode,
+        )
 
     def forward(self, input):
-        return F.pooling.lp_poolnd(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode,
-                                   self._nd)
+        return F.pooling.lp_poolnd(
+            input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode, self._nd
+        )
 
     def extra_repr(self) -> str:
-        return f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, ceil_mode={self.ceil_mode}"
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
 
 
 class LPPool1d(_LPPoolNd):
@@ -149,7 +206,7 @@ class AdaptiveAvgPool1d(_AdaptivePool):
 
 
 class AdaptiveAvgPool2d(_AdaptivePool):
-    """Average into an ``output_size`` grid (``AdaptiveAvgPool2d(1)`` is global average pooling)."""
+    """Average into an ``output_size`` grid (``AdaptiveAvgPool2d(1)``: global average pool)."""
 
     def __init__(self, output_size) -> None:
         super().__init__(output_size)
