@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model and write it, its history and plots to a run folder",
                        description="Train a model from the zoo (or a Python file) on a dataset. Writes "
                        "config.json, checkpoint.dnm (every epoch), model.dnm, history.csv/.json and plots "
-                       "to the output folder.", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                       "to the output folder.")
     t.add_argument("--model", default=None, help="zoo name (see `deepnum datasets`; default mlp) or a .py file "
                    "defining `model` or `build_model(input_shape, num_classes)` (or file.py:NAME)")
     t.add_argument("--dataset", default=None, help="dataset name (see `deepnum datasets`; default mnist)")
