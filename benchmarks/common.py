@@ -173,7 +173,8 @@ def measure_memory(script: str, lib: str, name: str) -> dict:
 def main(title: str, cases: list[Case], script: str, repeats: int = 10) -> None:
     parser = argparse.ArgumentParser(description=title)
     parser.add_argument("--repeats", type=int, default=repeats)
-    parser.add_argument("--memory-child", nargs=2, metavar=("LIB", "CASE"), help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child", nargs=2, metavar=("LIB", "CASE"),
+                        help=argparse.SUPPRESS)
     parser.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
     args = parser.parse_args()
     by_name = {c.name: c for c in cases}
@@ -183,12 +184,14 @@ def main(title: str, cases: list[Case], script: str, repeats: int = 10) -> None:
     env = environment()
     blas = env["numpy_blas"]
     print(f"# {title}")
-    print(f"machine: {env['machine']}; python {env['python']}, numpy {env['numpy']}, torch {env['torch']}")
-    print(f"numpy BLAS: {blas.get('library')} kernel={blas.get('kernel')} threads={blas.get('threads')}; "
-          f"torch BLAS: {env['torch_blas']} threads={env['torch_threads']}; load {env['loadavg_1min']:.2f}")
+    print(f"machine: {env['machine']}; python {env['python']}, numpy {env['numpy']}, "
+          f"torch {env['torch']}")
+    print(f"numpy BLAS: {blas.get('library')} kernel={blas.get('kernel')} "
+          f"threads={blas.get('threads')}; torch BLAS: {env['torch_blas']} "
+          f"threads={env['torch_threads']}; load {env['loadavg_1min']:.2f}")
     results = []
-    header = f"{'case':<24}{'deepnum':>12}{'PyTorch':>12}{'ratio':>8}{'mem dn MB':>11}{'mem pt MB':>11}"
-    print(header)
+    print(f"{'case':<26}{'deepnum':>13}{'PyTorch':>13}{'ratio':>8}"
+          f"{'mem dn MB':>11}{'mem pt MB':>11}")
     for case in cases:
         r = time_case(case, args.repeats)
         if not args.no_memory:
@@ -196,8 +199,8 @@ def main(title: str, cases: list[Case], script: str, repeats: int = 10) -> None:
             r["torch_memory"] = measure_memory(script, "torch", case.name)
         mem_dn = r.get("deepnum_memory", {}).get("growth_mb", float("nan"))
         mem_pt = r.get("torch_memory", {}).get("growth_mb", float("nan"))
-        print(f"{case.name:<24}{r['deepnum']:>9.2f} {case.unit:<2}{r['torch']:>9.2f} {case.unit:<2}"
-              f"{r['ratio']:>8.2f}{mem_dn:>11.1f}{mem_pt:>11.1f}")
+        print(f"{case.name:<26}{r['deepnum']:>10.2f} {case.unit:<2}{r['torch']:>10.2f} "
+              f"{case.unit:<2}{r['ratio']:>8.2f}{mem_dn:>11.1f}{mem_pt:>11.1f}")
         results.append(r)
     print(json.dumps({"benchmark": title, "script": os.path.basename(script), "env": env,
                       "results": results}))

@@ -1,4 +1,4 @@
-"""``save`` / ``load``: checkpoints that never execute code, are checksummed and written atomically.
+"""``save`` / ``load``: checkpoints that never run code, are checksummed and written atomically.
 
 A file is an uncompressed zip archive (so ``unzip -l`` shows what is inside)::
 
@@ -99,7 +99,8 @@ def _atomic_write(path: str, data: bytes) -> None:
     _fsync_dir(directory)
 
 
-def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True) -> None:
+def save(obj, f, pickle_module=None, pickle_protocol=None,
+         _use_new_zipfile_serialization=True) -> None:
     """Save ``obj`` (tensors, arrays, scalars, strings and containers of them, or a whole
     ``Module``) to the path or binary file object ``f``. Never uses pickle.
 
@@ -119,7 +120,9 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
         {'w': tensor([1., 1.]), 'step': 3}
     """
     if not isinstance(f, (str, os.PathLike)) and not hasattr(f, "write"):
-        raise TypeError(f"deepnum.save: f must be a path or a binary file object, got {type(f).__name__}")
+        raise TypeError(
+            f"deepnum.save: f must be a path or a binary file object, got {type(f).__name__}"
+        )
     tree, arrays = serialization.encode(obj)
     data = _archive(tree, arrays)  # any failure happens before the file is touched
     if isinstance(f, (str, os.PathLike)):
@@ -184,7 +187,8 @@ def _check_map_location(map_location) -> None:
         )
 
 
-def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None,
+         **pickle_load_args):
     """Load an object saved by ``deepnum.save`` from a path or binary file object.
 
     Checks the SHA-256 before building anything; a corrupt or truncated file raises
@@ -209,9 +213,14 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         name = getattr(f, "name", None) or "<file object>"
         data = f.read()
     else:
-        raise TypeError(f"deepnum.load: f must be a path or a binary file object, got {type(f).__name__}")
+        raise TypeError(
+            f"deepnum.load: f must be a path or a binary file object, got {type(f).__name__}"
+        )
     if not isinstance(data, (bytes, bytearray)):
-        raise TypeError(f"deepnum.load: the file object must be opened in binary mode ('rb'), got {type(data).__name__} from read()")
+        raise TypeError(
+            "deepnum.load: the file object must be opened in binary mode ('rb'); its read() "
+            f"returned {type(data).__name__}"
+        )
     header, blobs = _read_verified(bytes(data), str(name))
     try:
         arrays = [np.lib.format.read_array(io.BytesIO(b), allow_pickle=False) for b in blobs]

@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _SAFE_GLOBALS: list = []
+_DICT_TAGS = {dict: "dict", OrderedDict: "odict", defaultdict: "defaultdict"}
 _HOOK_ATTRIBUTE = re.compile(r"^_.*hooks$")
 
 
@@ -96,7 +97,8 @@ _BUILTIN_GLOBALS = [dict, list, set, frozenset, tuple, int, float, complex, str,
 def _resolve(path: str, module_name: str, qualname: str, what: str):
     """The class or function named by a file, if allowed; never imports a foreign module."""
     for obj in _BUILTIN_GLOBALS + _SAFE_GLOBALS:
-        if getattr(obj, "__module__", None) == module_name and getattr(obj, "__qualname__", None) == qualname:
+        if (getattr(obj, "__module__", None) == module_name
+                and getattr(obj, "__qualname__", None) == qualname):
             return obj
     if _is_deepnum(module_name) and "<" not in qualname:
         try:
@@ -139,7 +141,9 @@ class _Encoder:
 
     def array(self, a: np.ndarray) -> int:
         if a.dtype.hasobject:
-            raise TypeError("deepnum.save: NumPy arrays of Python objects (dtype=object) cannot be saved")
+            raise TypeError(
+                "deepnum.save: NumPy arrays of Python objects (dtype=object) cannot be saved"
+            )
         self.arrays.append(a)
         return len(self.arrays) - 1
 
@@ -167,7 +171,7 @@ class _Encoder:
             return {"$": type(obj).__name__,
                     "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(items)]}
         if type(obj) in (dict, OrderedDict, defaultdict):
-            node = {"$": {dict: "dict", OrderedDict: "odict", defaultdict: "defaultdict"}[type(obj)],
+            node = {"$": _DICT_TAGS[type(obj)],
                     "items": [[self.key(k, where), self.encode(v, f"{where}[{k!r}]")]
                               for k, v in obj.items()]}
             if type(obj) is defaultdict:
@@ -182,14 +186,18 @@ class _Encoder:
             return self.encode(k, where)  # tensors hash by identity: kept shared, they still match
         if isinstance(k, tuple):
             return {"$": "tuple", "items": [self.key(v, where) for v in k]}
-        raise TypeError(f"deepnum.save: dict key {k!r} of type {type(k).__name__} at {where} cannot be saved")
+        raise TypeError(
+            f"deepnum.save: dict key {k!r} of type {type(k).__name__} at {where} cannot be saved"
+        )
 
     def tensor(self, t: Tensor):
         node = {"$": "tensor", "id": self._remember(t), "array": self.array(t.array),
                 "requires_grad": bool(t.requires_grad)}
         if type(t) is not Tensor:
             cls = type(t)
-            node.update({"class": _path(cls), "module": cls.__module__, "qualname": cls.__qualname__})
+            node.update(
+                {"class": _path(cls), "module": cls.__module__, "qualname": cls.__qualname__}
+            )
         return node
 
     def global_ref(self, obj, where):
@@ -204,12 +212,13 @@ class _Encoder:
     def instance(self, obj, where):
         cls = type(obj)
         state = getattr(obj, "__dict__", None)
-        slots = [s for c in cls.__mro__ for s in getattr(c, "__slots__", ()) if s not in ("__dict__", "__weakref__")]
+        slots = [s for c in cls.__mro__ for s in getattr(c, "__slots__", ())
+                 if s not in ("__dict__", "__weakref__")]
         if state is None and not slots or "<" in cls.__qualname__:
             raise TypeError(
-                f"deepnum.save: cannot save object of type '{_path(cls)}' at {where}: supported are "
-                "tensors, NumPy arrays, Python scalars, str, bytes, None, lists, tuples, sets, "
-                "dicts and objects (such as modules) whose attributes are all of these"
+                f"deepnum.save: cannot save object of type '{_path(cls)}' at {where}: "
+                "supported are tensors, NumPy arrays, Python scalars, str, bytes, None, lists, "
+                "tuples, sets, dicts and objects (such as modules) whose attributes are all of these"
             )
         node = {"$": "object", "id": self._remember(obj), "class": _path(cls),
                 "module": cls.__module__, "qualname": cls.__qualname__}
@@ -219,7 +228,8 @@ class _Encoder:
                 value = type(value)()  # hooks are code: not saved
             attrs.append([name, self.encode(value, f"{where}.{name}")])
         node["dict"] = attrs
-        node["slots"] = [[s, self.encode(getattr(obj, s), f"{where}.{s}")] for s in slots if hasattr(obj, s)]
+        node["slots"] = [[s, self.encode(getattr(obj, s), f"{where}.{s}")]
+                         for s in slots if hasattr(obj, s)]
         return node
 
 

@@ -169,7 +169,8 @@ class Function:
             return Tensor._make(o, False, None, 0)
         ctx.out_meta = tuple([(o.shape, o.dtype) for o in outs])
         return tuple([
-            Tensor._make(o, True, ctx, i) if o.dtype.kind in "fc" else Tensor._make(o, False, None, 0)
+            Tensor._make(o, True, ctx, i) if o.dtype.kind in "fc"
+            else Tensor._make(o, False, None, 0)
             for i, o in enumerate(outs)
         ])
 

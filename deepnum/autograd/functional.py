@@ -235,7 +235,9 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                 [0., 3.]])
     """
     if strategy not in ("reverse-mode", "forward-mode"):
-        raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}")
+        raise ValueError(
+            f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}"
+        )
     ins, in_tuple = _as_tuple(inputs, "inputs", "jacobian")
     xs = _prepare_inputs(ins, create_graph)
     outs, out_tuple = _call(func, xs, "jacobian")
@@ -275,7 +277,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
 
     Examples:
         >>> import deepnum
-        >>> deepnum.autograd.functional.hessian(lambda t: (t ** 3).sum(), deepnum.tensor([1.0, 2.0]))
+        >>> f = lambda t: (t ** 3).sum()
+        >>> deepnum.autograd.functional.hessian(f, deepnum.tensor([1.0, 2.0]))
         tensor([[ 6.,  0.],
                 [ 0., 12.]])
     """

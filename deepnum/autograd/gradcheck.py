@@ -79,7 +79,8 @@ def _numerical_jacobian(func, inputs, i, n_out_elems, eps) -> np.ndarray:
         minus = _evaluate(func, inputs, i, x)
         flat[j] = orig
         if plus:
-            jac[:, j] = np.concatenate([(p - m).reshape(-1) for p, m in zip(plus, minus)]) / (2 * eps)
+            diff = np.concatenate([(p - m).reshape(-1) for p, m in zip(plus, minus)])
+            jac[:, j] = diff / (2 * eps)
     return jac
 
 
@@ -244,7 +245,9 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     inputs = _promote(_as_tuple(inputs))
     diff_idx = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not diff_idx:
-        raise ValueError("gradgradcheck: expected at least one input tensor with requires_grad=True")
+        raise ValueError(
+            "gradgradcheck: expected at least one input tensor with requires_grad=True"
+        )
     outputs = _outputs(func, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(1)
@@ -264,10 +267,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
             return tuple(Tensor._make(np.zeros(x.array.shape), False, None, 0) for x in wrt)
         grads = grad([o for o, _ in pairs], wrt, [v for _, v in pairs],
                      create_graph=True, allow_unused=True)
-        return tuple(
-            Tensor._make(np.zeros(x.array.shape, x.array.dtype), False, None, 0) if g is None else g
-            for g, x in zip(grads, wrt)
-        )
+        zeros = [Tensor._make(np.zeros(x.array.shape, x.array.dtype), False, None, 0) for x in wrt]
+        return tuple(z if g is None else g for g, z in zip(grads, zeros))
 
     all_inputs = inputs + tuple(grad_outputs)
     all_diff = diff_idx + [n_in + k for k, v in enumerate(grad_outputs)
