@@ -9,3 +9,4 @@ from deepnum.nn.functional.loss import *  # noqa: F401,F403
 from deepnum.nn.functional.conv import *  # noqa: F401,F403
 from deepnum.nn.functional.pooling import *  # noqa: F401,F403
 from deepnum.nn.functional.attention import *  # noqa: F401,F403
+from deepnum.nn.functional.vision import *  # noqa: F401,F403
