@@ -178,8 +178,11 @@ def conv_forward(x, w, stride, pads, dilation, groups):
     return y.reshape(o, x.shape[0], *out).swapaxes(0, 1), cols, None
 
 
-def conv_input_grad(g, w, in_sizes, stride, pads, dilation, groups):
-    """``conv_transpose(g, w)``: the adjoint of ``conv(·, w)`` onto an input of ``in_sizes``."""
+def conv_input_grad(g, w, in_sizes, stride, pads, dilation, groups, gm=None):
+    """``conv_transpose(g, w)``: the adjoint of ``conv(·, w)`` onto an input of ``in_sizes``.
+
+    ``gm`` may pass ``g`` already in the GEMM layout of ``_channel_major``.
+    """
     o = w.shape[0]
     kernel = w.shape[2:]
     padded = (g.shape[0], w.shape[1] * groups) + tuple(
@@ -190,17 +193,18 @@ def conv_input_grad(g, w, in_sizes, stride, pads, dilation, groups):
     )
     wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
     if wide:
-        cols = np.matmul(wt, _channel_major(g, groups, padded[-1]))
+        cols = np.matmul(wt, _channel_major(g, groups, padded[-1]) if gm is None else gm)
         gx = _wide_col2im(cols, padded, kernel, dilation)
     else:
-        cols = np.matmul(wt, _channel_major(g, groups))
+        cols = np.matmul(wt, _channel_major(g, groups) if gm is None else gm)
         gx = col2im(cols, padded, kernel, stride, dilation, g.shape[2:])
     return crop(gx, pads, in_sizes)
 
 
-def conv_weight_grad(g, cols, w_shape, groups, pitch=None):
+def conv_weight_grad(g, cols, w_shape, groups, pitch=None, gm=None):
     """``conv_weight(x, g)`` from the im2col block of x: Σ_{n,p} g[n,o,p] · cols[c·t, n·p]."""
-    return np.matmul(_channel_major(g, groups, pitch), cols.transpose(0, 2, 1)).reshape(w_shape)
+    gm = _channel_major(g, groups, pitch) if gm is None else gm
+    return np.matmul(gm, cols.transpose(0, 2, 1)).reshape(w_shape)
 
 
 def _bias_grad(g):
@@ -234,13 +238,17 @@ class ConvNd(Function):
                 gx = ConvTransposeNd.apply(g, w, None, stride, pads, dilation, groups, x.shape[2:])
             if need_w:
                 gw = ConvWeight.apply(x, g, w.shape[2:], stride, pads, dilation, groups)
+            if need_b:
+                gb = _bias_grad(g)
         else:
+            # one channel-major copy of g serves all three products (wide rows: zero-padded)
+            gm = _channel_major(g, groups, ctx.pitch)
             if need_x:
-                gx = conv_input_grad(g, w, x.shape[2:], stride, pads, dilation, groups)
+                gx = conv_input_grad(g, w, x.shape[2:], stride, pads, dilation, groups, gm)
             if need_w:
-                gw = conv_weight_grad(g, cols, w.shape, groups, ctx.pitch)
-        if need_b:
-            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+                gw = conv_weight_grad(g, cols, w.shape, groups, gm=gm)
+            if need_b:
+                gb = gm.sum(axis=-1).reshape(-1)
         return gx, gw, gb, None, None, None, None
 
 

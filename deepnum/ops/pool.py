@@ -82,12 +82,17 @@ class MaxPoolNd(Function):
         gx = np.zeros(xp.shape, dtype=g.dtype)
         free = np.ones(y.shape, dtype=bool)  # windows whose maximum is not yet assigned
         hit = np.empty(y.shape, dtype=bool)
+        # disjoint windows (e.g. 2×2 stride 2) write their share in place; overlapping ones add
+        disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
         for offset in np.ndindex(*kernel):
             window = _window(offset, stride, dilation, outs)
             np.equal(xp[window], y, out=hit)
             hit &= free
             np.greater(free, hit, out=free)  # free and not hit
-            gx[window] += g * hit
+            if disjoint:
+                np.multiply(g, hit, out=gx[window])
+            else:
+                gx[window] += g * hit
         gx = gx[(Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(x.shape[2:], padding))]
         return gx, None, None, None, None, None
 

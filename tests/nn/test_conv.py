@@ -283,3 +283,29 @@ def test_many_option_combinations_forward():
         check_against_torch(
             lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), [x, w, b]
         )
+
+
+def test_gradgradcheck_with_bias_groups_and_transposed():
+    rng = np.random.default_rng(0)
+
+    def t(*s):
+        return deepnum.tensor(rng.standard_normal(s), dtype=deepnum.float64, requires_grad=True)
+
+    ggc = deepnum.autograd.gradgradcheck
+    kw = dict(stride=(2, 1), padding=1, groups=2, dilation=(1, 2))
+    assert ggc(lambda a, c, d: F.conv2d(a, c, d, **kw), (t(1, 4, 5, 6), t(4, 2, 3, 2), t(4)))
+    kwt = dict(stride=2, padding=1, output_padding=1, groups=2)
+    assert ggc(lambda a, c, d: F.conv_transpose2d(a, c, d, **kwt), (t(1, 4, 3, 3), t(4, 3, 2, 2), t(6)))
+
+
+def test_third_order_derivative_matches_torch():
+    x, w = random_inputs((1, 2, 5, 5), (3, 2, 3, 3), dtype=np.float64)
+    tx, tw = (torch.from_numpy(a.detach().numpy().copy()).requires_grad_() for a in (x, w))
+    (gx,) = deepnum.autograd.grad((F.conv2d(x, w, padding=1) ** 3).sum(), (x,), create_graph=True)
+    (ggw,) = deepnum.autograd.grad((gx**2).sum(), (w,), create_graph=True)
+    (ggw**2).sum().backward()
+    (tgx,) = torch.autograd.grad((TF.conv2d(tx, tw, padding=1) ** 3).sum(), (tx,), create_graph=True)
+    (tggw,) = torch.autograd.grad((tgx**2).sum(), (tw,), create_graph=True)
+    (tggw**2).sum().backward()
+    assert_close(x.grad, tx.grad)
+    assert_close(w.grad, tw.grad)
