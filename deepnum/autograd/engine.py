@@ -52,24 +52,35 @@ def _own_memory(grad) -> bool:
 _UNSHARED_TUPLE_REFS, _UNSHARED_REFS, _BASE_REFS = _unshared_ref_counts()
 
 
-def _graph_order(root_nodes, needed=None):
-    """Number of gradient contributions each reachable node (in ``needed``) will receive."""
+def _graph_order(root_nodes, needed=None, run=None):
+    """How many gradient contributions each node (in ``needed``) and each leaf will receive.
+
+    Returns ``(pending, leaf_pending)``; leaves are keyed by ``id``. Only nodes that run
+    (all, unless ``run`` is given) send contributions.
+    """
     pending = {}
+    leaf_pending = {}
     seen = set(root_nodes)
     stack = list(root_nodes)
     while stack:
         node = stack.pop()
+        if run is not None and node not in run:
+            continue
         for edge in node.edges:
             if edge is None:
                 continue
             parent = edge[0]
-            if isinstance(parent, Tensor) or needed is not None and parent not in needed:
+            if isinstance(parent, Tensor):
+                key = id(parent)
+                leaf_pending[key] = leaf_pending.get(key, 0) + 1
+                continue
+            if needed is not None and parent not in needed:
                 continue
             pending[parent] = pending.get(parent, 0) + 1
             if parent not in seen:
                 seen.add(parent)
                 stack.append(parent)
-    return pending
+    return pending, leaf_pending
 
 
 def _needed_nodes(root_nodes, leaf_ids, target_nodes) -> tuple:
@@ -158,13 +169,16 @@ def run_backward(
                 capture_node.setdefault((t.grad_fn, t.output_nr), []).append(i)
 
     def deliver_to_leaf(leaf, grad, unshared=False):
-        if inputs is not None:
-            for i in capture_leaf.get(id(leaf), ()):
-                captured[i] = _add(captured[i], grad)
+        """The leaf's summed gradient: through its hooks, into .grad (or captured)."""
+        if inputs is not None and id(leaf) not in capture_leaf:
             return
         if leaf._hooks:
             grad = _apply_hooks(leaf._hooks, grad, create_graph)
             unshared = False
+        if inputs is not None:
+            for i in capture_leaf[id(leaf)]:
+                captured[i] = _add(captured[i], grad)
+            return
         if create_graph:
             grad = grad if isinstance(grad, Tensor) else Tensor._make(grad, False, None, 0)
             leaf.grad = grad if leaf.grad is None else leaf.grad + grad
@@ -206,7 +220,8 @@ def run_backward(
         targets = {node for node, _ in capture_node}
         needed, run = _needed_nodes(root_nodes, capture_leaf, targets)
         root_nodes = [n for n in root_nodes if n in needed]
-    pending = _graph_order(root_nodes, needed)
+    pending, leaf_pending = _graph_order(root_nodes, needed, run)
+    leaf_sums = {}  # id(leaf) -> [gradient so far, whether no one else holds it]
     ready = [n for n in root_nodes if pending.get(n, 0) == 0]
     # NaN and Inf propagate silently, as in PyTorch; anomaly mode is the way to catch them
     with set_grad_enabled(create_graph), np.errstate(all="ignore"):
@@ -271,10 +286,23 @@ def run_backward(
                     if g.shape != shape:
                         _shape_error(node, index, g, shape)
                 if is_leaf:
+                    # as PyTorch's AccumulateGrad: hooks and .grad see the sum of all
+                    # contributions, once the last consumer of the leaf has sent its part
+                    key = id(parent)
                     if g is not None:
-                        # counted here, not among the call's arguments (which add a reference)
-                        unshared = fresh and sys.getrefcount(g) <= _UNSHARED_REFS
-                        deliver_to_leaf(parent, g, unshared)
+                        total = leaf_sums.get(key)
+                        if total is None:
+                            # counted here, not among a call's arguments (which add one)
+                            unshared = fresh and sys.getrefcount(g) <= _UNSHARED_REFS
+                            leaf_sums[key] = [g, unshared]
+                        else:
+                            total[0] = total[0] + g
+                            total[1] = True
+                    count = leaf_pending[key] - 1
+                    leaf_pending[key] = count
+                    if count == 0 and key in leaf_sums:
+                        total = leaf_sums.pop(key)
+                        deliver_to_leaf(parent, total[0], total[1])
                     continue
                 if needed is not None and parent not in needed:
                     continue

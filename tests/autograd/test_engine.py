@@ -223,6 +223,31 @@ def test_register_hook_on_leaf_and_non_leaf_can_replace_gradient():
     assert_close(seen[0], seen[1])
 
 
+def test_leaf_hook_sees_the_summed_gradient_once():
+    results = []
+    for a in _pair(3):
+        calls = []
+        # a non-linear hook tells "once on the sum" from "once per contribution"
+        a.register_hook(lambda g, calls=calls: (calls.append(1), g.clamp(max=1.0))[1])
+        (a * a * a + a.exp()).sum().backward()
+        results.append((len(calls), a.grad))
+    assert results[0][0] == results[1][0] == 1
+    assert_close(results[0][1], results[1][1])
+
+
+def test_hooks_also_apply_in_autograd_grad():
+    x, tx = _pair(3)
+    out = []
+    for a, grad in ((x, deepnum.autograd.grad), (tx, torch.autograd.grad)):
+        a.register_hook(lambda g: g * 2)
+        y = a * 1.5
+        y.register_hook(lambda g: g * 10)
+        out.append(grad((y * 3).sum(), a)[0])
+        out.append(grad((y * 3).sum(), y)[0])
+    assert_close(out[0], out[2])
+    assert_close(out[1], out[3])
+
+
 def test_register_hook_requires_grad():
     with pytest.raises(RuntimeError, match="doesn't require gradient"):
         deepnum.tensor([1.0]).register_hook(lambda g: g)
