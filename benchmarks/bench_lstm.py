@@ -12,7 +12,6 @@ Run: ``python benchmarks/bench_lstm.py`` (``--no-memory`` to skip the memory sub
 from __future__ import annotations
 
 import numpy as np
-
 from common import Case, main
 
 T, BATCH, INPUT, HIDDEN = 50, 32, 64, 256
@@ -28,8 +27,12 @@ def _weights(mode: str) -> dict:
     rng = np.random.default_rng(1)
     gates = {"LSTM": 4, "GRU": 3}[mode] * HIDDEN
     k = 1 / np.sqrt(HIDDEN)
-    shapes = {"weight_ih_l0": (gates, INPUT), "weight_hh_l0": (gates, HIDDEN),
-              "bias_ih_l0": (gates,), "bias_hh_l0": (gates,)}
+    shapes = {
+        "weight_ih_l0": (gates, INPUT),
+        "weight_hh_l0": (gates, HIDDEN),
+        "bias_ih_l0": (gates,),
+        "bias_hh_l0": (gates,),
+    }
     return {n: rng.uniform(-k, k, s).astype(np.float32) for n, s in shapes.items()}
 
 
@@ -82,9 +85,18 @@ def _make_torch(mode: str, train: bool = True):
 
 CASES = [
     Case("lstm train step", _make_deepnum("LSTM"), _make_torch("LSTM"), number=5),
-    Case("lstm forward (no_grad)", _make_deepnum("LSTM", False), _make_torch("LSTM", False), number=5),
+    Case(
+        "lstm forward (no_grad)",
+        _make_deepnum("LSTM", False),
+        _make_torch("LSTM", False),
+        number=5,
+    ),
     Case("gru train step", _make_deepnum("GRU"), _make_torch("GRU"), number=5),
 ]
 
 if __name__ == "__main__":
-    main(f"LSTM/GRU, input {INPUT}, hidden {HIDDEN}, T {T}, batch {BATCH}: forward + BPTT + Adam", CASES, __file__)
+    main(
+        f"LSTM/GRU, input {INPUT}, hidden {HIDDEN}, T {T}, batch {BATCH}: forward + BPTT + Adam",
+        CASES,
+        __file__,
+    )

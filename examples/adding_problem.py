@@ -76,13 +76,20 @@ def main() -> None:
     args = parser.parse_args()
 
     curves = {}
-    for name, make in [("Elman RNN (tanh)", lambda: nn.RNN(2, args.hidden)), ("LSTM", lambda: nn.LSTM(2, args.hidden))]:
+    for name, make in [
+        ("Elman RNN (tanh)", lambda: nn.RNN(2, args.hidden)),
+        ("LSTM", lambda: nn.LSTM(2, args.hidden)),
+    ]:
         deepnum.manual_seed(args.seed)
         start = time.time()
-        curve, test = train(ManyToOne(make(), args.hidden), args.steps, args.length, args.batch, args.seed)
+        curve, test = train(
+            ManyToOne(make(), args.hidden), args.steps, args.length, args.batch, args.seed
+        )
         curves[name] = curve
-        print(f"{name:18s} test MSE {test:.4f} (baseline 0.167)  final train MSE {curve[-100:].mean():.4f}  "
-              f"({time.time() - start:.0f} s)")
+        print(
+            f"{name:18s} test MSE {test:.4f} (baseline 0.167)  final train MSE {curve[-100:].mean():.4f}  "
+            f"({time.time() - start:.0f} s)"
+        )
 
     import matplotlib
 
@@ -95,8 +102,12 @@ def main() -> None:
         smooth = np.convolve(curve, np.ones(window) / window, mode="valid")
         ax.plot(np.arange(window, len(curve) + 1), smooth, label=name)
     ax.axhline(1 / 6, color="gray", linestyle="--", label="always answer 1 (MSE 1/6)")
-    ax.set(xlabel="training step", ylabel=f"MSE (running mean of {window})", yscale="log",
-           title=f"Adding problem, T = {args.length}: LSTM vs Elman RNN")
+    ax.set(
+        xlabel="training step",
+        ylabel=f"MSE (running mean of {window})",
+        yscale="log",
+        title=f"Adding problem, T = {args.length}: LSTM vs Elman RNN",
+    )
     ax.legend()
     fig.tight_layout()
     fig.savefig(args.out, dpi=120)

@@ -21,7 +21,9 @@ from deepnum.train.bptt import truncated_bptt
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=400, help="truncated-BPTT windows to train on")
+    parser.add_argument(
+        "--steps", type=int, default=400, help="truncated-BPTT windows to train on"
+    )
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--seq-len", type=int, default=64, help="k1 = k2: steps per window")
@@ -37,7 +39,9 @@ def main() -> None:
     split = int(0.9 * len(ids))
     train, held = lm_batches(ids[:split], args.batch), lm_batches(ids[split:], 8)
     entropy = unigram_entropy(ids)
-    print(f"{len(ids)} characters, vocabulary {len(vocab)}, unigram entropy {entropy:.3f} nats/char")
+    print(
+        f"{len(ids)} characters, vocabulary {len(vocab)}, unigram entropy {entropy:.3f} nats/char"
+    )
 
     model = CharRNN(len(vocab), embedding_dim=32, hidden_size=args.hidden, num_layers=args.layers)
     opt = optim.Adam(model.parameters(), lr=args.lr)
@@ -58,10 +62,14 @@ def main() -> None:
     while step < args.steps:
         for a in range(0, len(train) - L - 1, L):
             x, y = deepnum.tensor(train[a : a + L]), deepnum.tensor(train[a + 1 : a + L + 1])
-            (loss,), state = truncated_bptt(model, x, y, lm_loss, opt, k1=L, state=state, clip_grad_norm=1.0)
+            (loss,), state = truncated_bptt(
+                model, x, y, lm_loss, opt, k1=L, state=state, clip_grad_norm=1.0
+            )
             step += 1
             if step % 50 == 0:
-                print(f"step {step:5d}  train {loss:.3f}  held-out {held_out_loss():.3f}  ({time.time() - start:.0f} s)")
+                print(
+                    f"step {step:5d}  train {loss:.3f}  held-out {held_out_loss():.3f}  ({time.time() - start:.0f} s)"
+                )
             if step >= args.steps:
                 break
         state = None

@@ -48,21 +48,31 @@ def main() -> None:
         src, tgt = batch(rng, args.batch, args.length)
         ratio = scheduled_sampling_ratio(step, "inverse_sigmoid", k=args.steps / 8)
         context = model.encode(src)
-        logits, _, _ = decode(model.decode_step, deepnum.tensor(np.full(args.batch, BOS)), args.length,
-                              state=(context.unsqueeze(0), context), targets=tgt, teacher_forcing_ratio=ratio)
+        logits, _, _ = decode(
+            model.decode_step,
+            deepnum.tensor(np.full(args.batch, BOS)),
+            args.length,
+            state=(context.unsqueeze(0), context),
+            targets=tgt,
+            teacher_forcing_ratio=ratio,
+        )
         loss = loss_fn(logits.reshape(-1, DIGITS + 1), tgt.reshape(-1))
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         if step % 100 == 0:
-            print(f"step {step:5d}  loss {loss.item():.3f}  teacher forcing {ratio:.2f}  ({time.time() - start:.0f} s)")
+            print(
+                f"step {step:5d}  loss {loss.item():.3f}  teacher forcing {ratio:.2f}  ({time.time() - start:.0f} s)"
+            )
 
     src, tgt = batch(np.random.default_rng(12345), 1000, args.length)
     pred = model.generate(src, args.length)
     digit_acc = (pred == tgt.numpy()).mean()
     seq_acc = (pred == tgt.numpy()).all(0).mean()
-    print(f"test: {digit_acc:.1%} of digits and {seq_acc:.1%} of whole sequences reversed correctly")
+    print(
+        f"test: {digit_acc:.1%} of digits and {seq_acc:.1%} of whole sequences reversed correctly"
+    )
     for b in range(3):
         print(" ".join(map(str, src.numpy()[:, b])), "->", " ".join(map(str, pred[:, b])))
 

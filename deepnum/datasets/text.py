@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["TEXTS", "load_text", "CharVocab", "CharSequences", "lm_batches", "unigram_entropy"]
+__all__ = ["TEXTS", "CharSequences", "CharVocab", "lm_batches", "load_text", "unigram_entropy"]
 
 _DATA = Path(__file__).with_name("data")
 TEXTS = {"genesis": "genesis_kjv.txt"}
@@ -48,7 +48,9 @@ class CharVocab:
     def encode(self, text: str) -> np.ndarray:
         """int64 ids of each character; unknown characters raise ``KeyError`` naming them."""
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        ids = np.where(codes < len(self._lookup), self._lookup[np.minimum(codes, len(self._lookup) - 1)], -1)
+        ids = np.where(
+            codes < len(self._lookup), self._lookup[np.minimum(codes, len(self._lookup) - 1)], -1
+        )
         if (ids < 0).any():
             bad = sorted({chr(c) for c in codes[ids < 0]})
             raise KeyError(f"CharVocab.encode: characters not in the vocabulary: {bad}")
@@ -67,7 +69,9 @@ class CharSequences:
 
     def __init__(self, ids: np.ndarray, seq_len: int, stride: int | None = None) -> None:
         if len(ids) <= seq_len:
-            raise ValueError(f"CharSequences: text of {len(ids)} characters is too short for seq_len={seq_len}")
+            raise ValueError(
+                f"CharSequences: text of {len(ids)} characters is too short for seq_len={seq_len}"
+            )
         self.ids, self.seq_len, self.stride = np.asarray(ids, np.int64), seq_len, stride or seq_len
 
     def __len__(self) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from deepnum.models.cnn import BasicBlock, LeNet, ResNet, SmallVGG, lenet, resnet_small, vgg_small
 from deepnum.models.mlp import MLP, mlp, mlp_mnist
-from deepnum.models.rnn import char_lstm, gru_classifier, lstm_classifier, seq2seq
+from deepnum.models.rnn import char_lstm, gru_classifier, lstm_classifier, rnn_seq2seq
 from deepnum.models.gpt import GPT, gpt
 from deepnum.models.seq2seq import AttentionSeq2Seq, attention_seq2seq
 from deepnum.models.transformer_classifier import TransformerClassifier, transformer_classifier
@@ -32,7 +32,7 @@ zoo = {
     "lstm-classifier": lstm_classifier,
     "gru-classifier": gru_classifier,
     "char-lstm": char_lstm,
-    "seq2seq": seq2seq,
+    "seq2seq": rnn_seq2seq,
     "gpt": gpt,
     "attention-seq2seq": attention_seq2seq,
     "transformer-classifier": transformer_classifier,

@@ -21,7 +21,15 @@ from deepnum import nn
 from deepnum.nn.utils.rnn import pack_padded_sequence
 from deepnum.ops.creation import _rng
 
-__all__ = ["CharRNN", "RNNClassifier", "Seq2Seq", "char_lstm", "lstm_classifier", "gru_classifier", "seq2seq"]
+__all__ = [
+    "CharRNN",
+    "RNNClassifier",
+    "Seq2Seq",
+    "char_lstm",
+    "gru_classifier",
+    "lstm_classifier",
+    "rnn_seq2seq",
+]
 
 _CELLS = {"LSTM": nn.LSTM, "GRU": nn.GRU, "RNN": nn.RNN}
 
@@ -43,12 +51,21 @@ class CharRNN(nn.Module):
         deepnum.Size([7, 2, 30])
     """
 
-    def __init__(self, vocab_size: int, embedding_dim: int = 32, hidden_size: int = 256, num_layers: int = 2,
-                 dropout: float = 0.0, cell: str = "LSTM") -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int = 32,
+        hidden_size: int = 256,
+        num_layers: int = 2,
+        dropout: float = 0.0,
+        cell: str = "LSTM",
+    ) -> None:
         super().__init__()
         self.vocab_size = vocab_size
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
-        self.rnn = _cell(cell)(embedding_dim, hidden_size, num_layers, dropout=dropout if num_layers > 1 else 0.0)
+        self.rnn = _cell(cell)(
+            embedding_dim, hidden_size, num_layers, dropout=dropout if num_layers > 1 else 0.0
+        )
         self.head = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, tokens, state=None):
@@ -92,16 +109,32 @@ class RNNClassifier(nn.Module):
         deepnum.Size([4, 2])
     """
 
-    def __init__(self, input_size: int | None = None, num_classes: int = 2, hidden_size: int = 64,
-                 num_layers: int = 1, bidirectional: bool = False, cell: str = "LSTM",
-                 vocab_size: int | None = None, embedding_dim: int = 32, dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        input_size: int | None = None,
+        num_classes: int = 2,
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        cell: str = "LSTM",
+        vocab_size: int | None = None,
+        embedding_dim: int = 32,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         if (input_size is None) == (vocab_size is None):
-            raise ValueError("RNNClassifier: give exactly one of input_size (features) or vocab_size (tokens)")
+            raise ValueError(
+                "RNNClassifier: give exactly one of input_size (features) or vocab_size (tokens)"
+            )
         self.embedding = nn.Embedding(vocab_size, embedding_dim) if vocab_size else None
-        self.rnn = _cell(cell)(embedding_dim if vocab_size else input_size, hidden_size, num_layers,
-                               batch_first=True, bidirectional=bidirectional,
-                               dropout=dropout if num_layers > 1 else 0.0)
+        self.rnn = _cell(cell)(
+            embedding_dim if vocab_size else input_size,
+            hidden_size,
+            num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), num_classes)
 
@@ -125,8 +158,14 @@ class Seq2Seq(nn.Module):
     free-running step for ``deepnum.train.bptt.decode``; ``generate`` decodes greedily.
     """
 
-    def __init__(self, src_vocab: int, tgt_vocab: int, embedding_dim: int = 32, hidden_size: int = 128,
-                 bos: int = 0) -> None:
+    def __init__(
+        self,
+        src_vocab: int,
+        tgt_vocab: int,
+        embedding_dim: int = 32,
+        hidden_size: int = 128,
+        bos: int = 0,
+    ) -> None:
         super().__init__()
         self.bos, self.hidden_size = bos, hidden_size
         self.src_embedding = nn.Embedding(src_vocab, embedding_dim)
@@ -171,7 +210,9 @@ class Seq2Seq(nn.Module):
 def _seq_shape(input_shape):
     """(L, F) for an example of shape input_shape; an image (C, H, W) reads row by row."""
     if len(input_shape) < 2:
-        raise ValueError(f"recurrent classifier: input_shape must be (L, F) or (C, H, W), got {tuple(input_shape)}")
+        raise ValueError(
+            f"recurrent classifier: input_shape must be (L, F) or (C, H, W), got {tuple(input_shape)}"
+        )
     return math.prod(input_shape[:-1]), input_shape[-1]
 
 
@@ -187,12 +228,24 @@ class _Rows(nn.Module):
         return self.clf(x.reshape(x.shape[0], *self.seq_shape))
 
 
-def lstm_classifier(input_shape=(28, 28), num_classes: int = 10, dropout: float = 0.0, hidden_size: int = 64,
-                    num_layers: int = 1, bidirectional: bool = False, cell: str = "LSTM", **_) -> nn.Module:
+def lstm_classifier(
+    input_shape=(28, 28),
+    num_classes: int = 10,
+    dropout: float = 0.0,
+    hidden_size: int = 64,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    cell: str = "LSTM",
+    **_,
+) -> nn.Module:
     """Many-to-one LSTM over the rows of each example (e.g. MNIST as 28 steps of 28 pixels)."""
     _, F = _seq_shape(input_shape)
-    return _Rows(input_shape, RNNClassifier(F, num_classes, hidden_size, num_layers, bidirectional, cell,
-                                            dropout=dropout))
+    return _Rows(
+        input_shape,
+        RNNClassifier(
+            F, num_classes, hidden_size, num_layers, bidirectional, cell, dropout=dropout
+        ),
+    )
 
 
 def gru_classifier(**kwargs) -> nn.Module:
@@ -204,7 +257,9 @@ def char_lstm(input_shape=None, num_classes: int = 72, dropout: float = 0.0, **k
     return CharRNN(vocab_size=num_classes, dropout=dropout, **kwargs)
 
 
-def seq2seq(input_shape=None, num_classes: int = 12, src_vocab: int | None = None, **kwargs) -> Seq2Seq:
+def rnn_seq2seq(
+    input_shape=None, num_classes: int = 12, src_vocab: int | None = None, **kwargs
+) -> Seq2Seq:
     """Encoder-decoder over ``num_classes`` target tokens (and as many source tokens unless given)."""
     kwargs.pop("dropout", None)
     return Seq2Seq(src_vocab or num_classes, num_classes, **kwargs)

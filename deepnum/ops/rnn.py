@@ -333,12 +333,16 @@ class RNNStack(Function):
                 b_ih, b_hh = (w[2], w[3]) if has_bias else (None, None)
                 w_hr = w[-1] if has_proj else None
                 if mode == "LSTM":
-                    out, h, c, cache = lstm_forward(inp, h0[k], c0[k], w_ih, w_hh, b_ih, b_hh, w_hr, mask, d == 1)
+                    out, h, c, cache = lstm_forward(
+                        inp, h0[k], c0[k], w_ih, w_hh, b_ih, b_hh, w_hr, mask, d == 1
+                    )
                     cn.append(c)
                 elif mode == "GRU":
                     out, h, cache = gru_forward(inp, h0[k], w_ih, w_hh, b_ih, b_hh, mask, d == 1)
                 else:
-                    out, h, cache = rnn_forward(inp, h0[k], w_ih, w_hh, b_ih, b_hh, mask, d == 1, mode == "RNN_RELU")
+                    out, h, cache = rnn_forward(
+                        inp, h0[k], w_ih, w_hh, b_ih, b_hh, mask, d == 1, mode == "RNN_RELU"
+                    )
                 outs.append(out)
                 hn.append(h)
                 caches.append(cache)
@@ -369,12 +373,22 @@ class RNNStack(Function):
                 k = layer * D + d
                 dout_d = dout[..., d * H : (d + 1) * H]
                 if mode == "LSTM":
-                    dx, dh0[k], dc0[k], dw_ih, dw_hh, db_ih, db_hh, dw_hr = lstm_backward(dout_d, dhn[k], dcn[k], caches[k])
+                    dx, dh0[k], dc0[k], dw_ih, dw_hh, db_ih, db_hh, dw_hr = lstm_backward(
+                        dout_d, dhn[k], dcn[k], caches[k]
+                    )
                 elif mode == "GRU":
-                    dx, dh0[k], dw_ih, dw_hh, db_ih, db_hh = gru_backward(dout_d, dhn[k], caches[k])
+                    dx, dh0[k], dw_ih, dw_hh, db_ih, db_hh = gru_backward(
+                        dout_d, dhn[k], caches[k]
+                    )
                 else:
-                    dx, dh0[k], dw_ih, dw_hh, db_ih, db_hh = rnn_backward(dout_d, dhn[k], caches[k])
-                grads = [dw_ih, dw_hh] + ([db_ih, db_hh] if has_bias else []) + ([dw_hr] if has_proj else [])
+                    dx, dh0[k], dw_ih, dw_hh, db_ih, db_hh = rnn_backward(
+                        dout_d, dhn[k], caches[k]
+                    )
+                grads = (
+                    [dw_ih, dw_hh]
+                    + ([db_ih, db_hh] if has_bias else [])
+                    + ([dw_hr] if has_proj else [])
+                )
                 dweights[k * per : (k + 1) * per] = grads
                 dinp = dinp + dx
             if layer > 0 and drop_masks is not None:
@@ -383,8 +397,19 @@ class RNNStack(Function):
         return (None, dout, dh0, dc0, *dweights)
 
 
-def rnn_stack(mode, x, h0, c0, weights, num_layers, bidirectional, has_bias, has_proj,
-              drop_masks=None, mask=None):
+def rnn_stack(
+    mode,
+    x,
+    h0,
+    c0,
+    weights,
+    num_layers,
+    bidirectional,
+    has_bias,
+    has_proj,
+    drop_masks=None,
+    mask=None,
+):
     """Run the fused stack; returns (output, h_n[, c_n]) tensors. See ``RNNStack``."""
     config = (mode, num_layers, 2 if bidirectional else 1, has_bias, has_proj, drop_masks, mask)
     return RNNStack.apply(config, x, h0, c0, *weights)

@@ -18,6 +18,7 @@ References:
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -26,7 +27,7 @@ import deepnum
 from deepnum.ops.creation import _rng
 from deepnum.tensor import Tensor
 
-__all__ = ["detach_state", "truncated_bptt", "decode", "scheduled_sampling_ratio"]
+__all__ = ["decode", "detach_state", "scheduled_sampling_ratio", "truncated_bptt"]
 
 
 def detach_state(state):
@@ -44,9 +45,18 @@ def _cuts(T: int, k1: int, k2: int) -> list[tuple[int, int, int]]:
     return [(max(0, end - k2), prev, end) for prev, end in zip([0] + ends[:-1], ends)]
 
 
-def truncated_bptt(model, inputs, targets, loss_fn, optimizer=None, k1: int | None = None,
-                   k2: int | None = None, state=None, clip_grad_norm: float | None = None,
-                   batch_first: bool = False):
+def truncated_bptt(
+    model,
+    inputs,
+    targets,
+    loss_fn,
+    optimizer=None,
+    k1: int | None = None,
+    k2: int | None = None,
+    state=None,
+    clip_grad_norm: float | None = None,
+    batch_first: bool = False,
+):
     """Truncated backpropagation through time with k1/k2 (003 §4.1 pseudo-code).
 
     Every k1 steps t: the loss of steps t-k1+1..t is backpropagated through steps t-k2+1..t
@@ -98,7 +108,7 @@ def truncated_bptt(model, inputs, targets, loss_fn, optimizer=None, k1: int | No
         h = saved[start]
         cuts = sorted({start, loss_start, end} | {s for s in starts if start < s < end})
         outputs = []
-        for a, b in zip(cuts[:-1], cuts[1:]):
+        for a, b in itertools.pairwise(cuts):
             out, h = model(chunk(inputs, a, b), h)
             if b in starts:
                 saved[b] = detach_state(h)
@@ -116,8 +126,13 @@ def truncated_bptt(model, inputs, targets, loss_fn, optimizer=None, k1: int | No
     return losses, saved[T]
 
 
-def scheduled_sampling_ratio(step: int, schedule: str = "inverse_sigmoid", k: float = 100.0,
-                             c: float = 0.01, minimum: float = 0.0) -> float:
+def scheduled_sampling_ratio(
+    step: int,
+    schedule: str = "inverse_sigmoid",
+    k: float = 100.0,
+    c: float = 0.01,
+    minimum: float = 0.0,
+) -> float:
     """Teacher-forcing probability eps_i at training step i (Bengio et al. 2015, Sec. 2.4):
 
     'linear': max(minimum, 1 - c i); 'exponential': k^i (k < 1); 'inverse_sigmoid': k / (k + exp(i / k)).
@@ -126,18 +141,33 @@ def scheduled_sampling_ratio(step: int, schedule: str = "inverse_sigmoid", k: fl
         return max(minimum, 1.0 - c * step)
     if schedule == "exponential":
         if not 0 < k < 1:
-            raise ValueError(f"scheduled_sampling_ratio: exponential schedule needs 0 < k < 1, got {k}")
+            raise ValueError(
+                f"scheduled_sampling_ratio: exponential schedule needs 0 < k < 1, got {k}"
+            )
         return max(minimum, k**step)
     if schedule == "inverse_sigmoid":
         if k < 1:
-            raise ValueError(f"scheduled_sampling_ratio: inverse_sigmoid schedule needs k >= 1, got {k}")
+            raise ValueError(
+                f"scheduled_sampling_ratio: inverse_sigmoid schedule needs k >= 1, got {k}"
+            )
         return max(minimum, k / (k + math.exp(min(step / k, 700.0))))
-    raise ValueError(f"scheduled_sampling_ratio: unknown schedule {schedule!r} "
-                     "(expected 'linear', 'exponential' or 'inverse_sigmoid')")
+    raise ValueError(
+        f"scheduled_sampling_ratio: unknown schedule {schedule!r} "
+        "(expected 'linear', 'exponential' or 'inverse_sigmoid')"
+    )
 
 
-def decode(step_fn, first_input, steps: int, state=None, targets=None, teacher_forcing_ratio: float = 1.0,
-           sample: bool = False, temperature: float = 1.0, generator=None):
+def decode(
+    step_fn,
+    first_input,
+    steps: int,
+    state=None,
+    targets=None,
+    teacher_forcing_ratio: float = 1.0,
+    sample: bool = False,
+    temperature: float = 1.0,
+    generator=None,
+):
     """Run a decoder for ``steps`` steps, feeding back ground truth or its own predictions.
 
     At step t the decoder sees the previous token; with probability ``teacher_forcing_ratio``
@@ -175,6 +205,8 @@ def decode(step_fn, first_input, steps: int, state=None, targets=None, teacher_f
             elif teacher_forcing_ratio <= 0:
                 nxt = guess
             else:
-                nxt = np.where(rng.random(len(guess)) < teacher_forcing_ratio, targets[t].numpy(), guess)
+                nxt = np.where(
+                    rng.random(len(guess)) < teacher_forcing_ratio, targets[t].numpy(), guess
+                )
             tokens = deepnum.tensor(np.asarray(nxt, np.int64))
     return deepnum.stack(all_logits), deepnum.tensor(np.stack(predicted).astype(np.int64)), state

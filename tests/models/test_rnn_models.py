@@ -57,7 +57,9 @@ def test_char_rnn_sampling_is_seeded_and_temperature_sharpens():
 
 
 def test_classifier_with_lengths_equals_running_each_sequence_alone():
-    clf = RNNClassifier(input_size=3, num_classes=4, hidden_size=6, num_layers=2, bidirectional=True).double()
+    clf = RNNClassifier(
+        input_size=3, num_classes=4, hidden_size=6, num_layers=2, bidirectional=True
+    ).double()
     clf.eval()
     rng = np.random.default_rng(0)
     lengths = [5, 2, 7, 3]
@@ -95,8 +97,14 @@ def test_seq2seq_teacher_forced_forward_equals_stepwise_decode():
     tgt_in = deepnum.cat([deepnum.zeros(1, 3, dtype=deepnum.int64), tgt[:-1]], 0)
     full = model(src, tgt_in)
     context = model.encode(src)
-    steps, _, _ = decode(model.decode_step, tgt_in[0], 4, state=(context.unsqueeze(0), context),
-                         targets=tgt, teacher_forcing_ratio=1.0)
+    steps, _, _ = decode(
+        model.decode_step,
+        tgt_in[0],
+        4,
+        state=(context.unsqueeze(0), context),
+        targets=tgt,
+        teacher_forcing_ratio=1.0,
+    )
     assert_close(full, steps)
     assert model.generate(src, 5).shape == (5, 3)
 
@@ -104,11 +112,15 @@ def test_seq2seq_teacher_forced_forward_equals_stepwise_decode():
 def test_zoo_entries_build_and_run():
     clf = zoo["lstm-classifier"](input_shape=(1, 28, 28), num_classes=10, hidden_size=8)
     assert clf(deepnum.randn(2, 1, 28, 28)).shape == (2, 10)
-    assert zoo["gru-classifier"](input_shape=(5, 3), num_classes=2)(deepnum.randn(4, 5, 3)).shape == (4, 2)
+    assert zoo["gru-classifier"](input_shape=(5, 3), num_classes=2)(
+        deepnum.randn(4, 5, 3)
+    ).shape == (4, 2)
     lm = zoo["char-lstm"](num_classes=12, hidden_size=8, num_layers=1)
     assert lm(deepnum.zeros(3, 2, dtype=deepnum.int64))[0].shape == (3, 2, 12)
     s2s = zoo["seq2seq"](num_classes=6, hidden_size=8)
-    assert s2s(deepnum.zeros(4, 2, dtype=deepnum.int64), deepnum.zeros(3, 2, dtype=deepnum.int64)).shape == (3, 2, 6)
+    assert s2s(
+        deepnum.zeros(4, 2, dtype=deepnum.int64), deepnum.zeros(3, 2, dtype=deepnum.int64)
+    ).shape == (3, 2, 6)
     with pytest.raises(ValueError, match="input_shape must be"):
         zoo["lstm-classifier"](input_shape=(784,))
 
@@ -139,7 +151,9 @@ def test_char_lm_trains_well_below_unigram_entropy():
         state = None  # each pass over the streams starts from a zero state
         for a in range(0, len(train) - 65, 64):
             x, y = deepnum.tensor(train[a : a + 64]), deepnum.tensor(train[a + 1 : a + 65])
-            _, state = truncated_bptt(model, x, y, lm_loss, opt, k1=64, state=state, clip_grad_norm=1.0)
+            _, state = truncated_bptt(
+                model, x, y, lm_loss, opt, k1=64, state=state, clip_grad_norm=1.0
+            )
             windows += 1
             if windows >= 160 or time.time() - start > 150:
                 break

@@ -10,10 +10,18 @@ import deepnum
 from deepnum import nn
 from tests.helpers import assert_close
 
-MODES = [("RNN", {"nonlinearity": "tanh"}), ("RNN", {"nonlinearity": "relu"}), ("LSTM", {}), ("GRU", {}),
-         ("LSTM", {"proj_size": 3})]
-CONFIGS = list(itertools.product(range(len(MODES)), [1, 2], [True, False], [True, False], [True, False],
-                                 [True, False]))
+MODES = [
+    ("RNN", {"nonlinearity": "tanh"}),
+    ("RNN", {"nonlinearity": "relu"}),
+    ("LSTM", {}),
+    ("GRU", {}),
+    ("LSTM", {"proj_size": 3}),
+]
+CONFIGS = list(
+    itertools.product(
+        range(len(MODES)), [1, 2], [True, False], [True, False], [True, False], [True, False]
+    )
+)
 
 
 def _pair(mode, kwargs, input_size=4, hidden=5, dtype=np.float32, **more):
@@ -23,7 +31,9 @@ def _pair(mode, kwargs, input_size=4, hidden=5, dtype=np.float32, **more):
     t_layer = getattr(torch.nn, mode)(input_size, hidden, **kwargs, **more)
     if dtype == np.float64:
         t_layer = t_layer.double()
-    t_layer.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy()) for k, v in layer.state_dict().items()})
+    t_layer.load_state_dict(
+        {k: torch.from_numpy(v.detach().numpy().copy()) for k, v in layer.state_dict().items()}
+    )
     return layer, t_layer
 
 
@@ -47,7 +57,11 @@ def _run(layer, x, states, is_torch):
     for y in [out] + finals:
         loss = loss + (y * mk(rng.standard_normal(tuple(y.shape)).astype(x.dtype))).sum()
     loss.backward()
-    return [out] + finals, [xs.grad] + [h.grad for h in hs], {n: p.grad for n, p in layer.named_parameters()}
+    return (
+        [out] + finals,
+        [xs.grad] + [h.grad for h in hs],
+        {n: p.grad for n, p in layer.named_parameters()},
+    )
 
 
 @pytest.mark.parametrize("mi,layers,bias,batch_first,bidirectional,init", CONFIGS)
@@ -55,8 +69,14 @@ def test_matches_torch(mi, layers, bias, batch_first, bidirectional, init):
     mode, kwargs = MODES[mi]
     rng = np.random.default_rng(mi * 100 + layers)
     T, N, D = 6, 3, 2 if bidirectional else 1
-    layer, t_layer = _pair(mode, kwargs, num_layers=layers, bias=bias, batch_first=batch_first,
-                           bidirectional=bidirectional)
+    layer, t_layer = _pair(
+        mode,
+        kwargs,
+        num_layers=layers,
+        bias=bias,
+        batch_first=batch_first,
+        bidirectional=bidirectional,
+    )
     x = rng.standard_normal((N, T, 4) if batch_first else (T, N, 4)).astype(np.float32)
     states = _states(mode, kwargs, layers, D, N, 5, rng, np.float32) if init else []
     outs, grads, pgrads = _run(layer, x, states, False)
@@ -160,5 +180,8 @@ def test_thousand_step_sequence_trains():
 def test_flatten_parameters_is_a_noop_and_repr():
     layer = nn.LSTM(4, 8, num_layers=2, batch_first=True, bidirectional=True, proj_size=3)
     layer.flatten_parameters()
-    assert repr(layer) == "LSTM(4, 8, proj_size=3, num_layers=2, batch_first=True, bidirectional=True)"
+    assert (
+        repr(layer)
+        == "LSTM(4, 8, proj_size=3, num_layers=2, batch_first=True, bidirectional=True)"
+    )
     assert len(layer.all_weights) == 4 and len(layer.all_weights[0]) == 5

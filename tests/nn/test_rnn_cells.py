@@ -1,5 +1,7 @@
 """RNNCell / LSTMCell / GRUCell against PyTorch; error messages of the recurrent layers."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -24,7 +26,11 @@ def test_cells_match_torch(name, kwargs, bias, batched, with_state):
     lead = (3,) if batched else ()
     x = rng.standard_normal(lead + (4,)).astype(np.float32)
     n_states = 2 if name == "LSTMCell" else 1
-    states = [rng.standard_normal(lead + (6,)).astype(np.float32) for _ in range(n_states)] if with_state else []
+    states = (
+        [rng.standard_normal(lead + (6,)).astype(np.float32) for _ in range(n_states)]
+        if with_state
+        else []
+    )
     results = []
     for mk, layer in ((deepnum.tensor, cell), (torch.tensor, t_cell)):
         xs = mk(x, requires_grad=True)
@@ -32,10 +38,15 @@ def test_cells_match_torch(name, kwargs, bias, batched, with_state):
         hx = None if not hs else (tuple(hs) if n_states == 2 else hs[0])
         out = layer(xs, hx)
         outs = list(out) if isinstance(out, tuple) else [out]
-        loss = sum((o * mk(np.full(tuple(o.shape), 0.3 + k, np.float32))).sum() for k, o in enumerate(outs))
+        loss = sum(
+            (o * mk(np.full(tuple(o.shape), 0.3 + k, np.float32))).sum()
+            for k, o in enumerate(outs)
+        )
         loss.backward()
-        results.append((outs, [xs.grad] + [h.grad for h in hs], [p.grad for p in layer.parameters()]))
-    for a, b in zip(*(sum(r, []) for r in results)):
+        results.append(
+            (outs, [xs.grad] + [h.grad for h in hs], [p.grad for p in layer.parameters()])
+        )
+    for a, b in zip(*(list(itertools.chain(*r)) for r in results)):
         assert_close(a, b)
 
 
@@ -54,40 +65,63 @@ def test_fused_layer_gradcheck_float64():
     x = deepnum.randn(4, 2, 2, dtype=deepnum.float64, requires_grad=True)
     h = deepnum.randn(4, 2, 2, dtype=deepnum.float64, requires_grad=True)
     c = deepnum.randn(4, 2, 3, dtype=deepnum.float64, requires_grad=True)
-    assert deepnum.autograd.gradcheck(lambda x, h, c: (lambda o: (o[0], *o[1]))(layer(x, (h, c))), (x, h, c))
+
+    def fn(x, h, c):
+        out, (h_n, c_n) = layer(x, (h, c))
+        return out, h_n, c_n
+
+    assert deepnum.autograd.gradcheck(fn, (x, h, c))
 
 
 # ---------------------------------------------------------------------------- bad input
 def test_wrong_rank_names_layer_and_shape():
-    with pytest.raises(ValueError, match=r"LSTM\(input_size=4, hidden_size=5\): expected input to be 2D .* got 4D \(shape \(1, 2, 3, 4\)\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"LSTM\(input_size=4, hidden_size=5\): expected input to be 2D .* got 4D \(shape \(1, 2, 3, 4\)\)",
+    ):
         nn.LSTM(4, 5)(deepnum.zeros(1, 2, 3, 4))
 
 
 def test_wrong_feature_size():
-    with pytest.raises(RuntimeError, match=r"GRU\(input_size=4, hidden_size=5\): .*Expected 4, got 3 \(input shape \(7, 2, 3\)\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"GRU\(input_size=4, hidden_size=5\): .*Expected 4, got 3 \(input shape \(7, 2, 3\)\)",
+    ):
         nn.GRU(4, 5)(deepnum.zeros(7, 2, 3))
 
 
 def test_wrong_hidden_shape():
-    with pytest.raises(RuntimeError, match=r"RNN\(input_size=4, hidden_size=5\): expected h_0 of shape \(2, 2, 5\), got \(1, 2, 5\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"RNN\(input_size=4, hidden_size=5\): expected h_0 of shape \(2, 2, 5\), got \(1, 2, 5\)",
+    ):
         nn.RNN(4, 5, num_layers=2)(deepnum.zeros(7, 2, 4), deepnum.zeros(1, 2, 5))
     with pytest.raises(RuntimeError, match=r"expected c_0 of shape \(1, 2, 5\), got \(1, 2, 3\)"):
-        nn.LSTM(4, 5, proj_size=3)(deepnum.zeros(7, 2, 4), (deepnum.zeros(1, 2, 3), deepnum.zeros(1, 2, 3)))
+        nn.LSTM(4, 5, proj_size=3)(
+            deepnum.zeros(7, 2, 4), (deepnum.zeros(1, 2, 3), deepnum.zeros(1, 2, 3))
+        )
     with pytest.raises(RuntimeError, match=r"for unbatched 2-D input, h_0 should also be 2-D"):
         nn.GRU(4, 5)(deepnum.zeros(7, 4), deepnum.zeros(1, 1, 5))
 
 
 def test_cell_errors():
-    with pytest.raises(RuntimeError, match=r"LSTMCell\(input_size=4, hidden_size=5\): input has 3 features"):
+    with pytest.raises(
+        RuntimeError, match=r"LSTMCell\(input_size=4, hidden_size=5\): input has 3 features"
+    ):
         nn.LSTMCell(4, 5)(deepnum.zeros(2, 3))
-    with pytest.raises(RuntimeError, match=r"GRUCell\(input_size=4, hidden_size=5\): expected hidden state of shape \(2, 5\), got \(3, 5\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"GRUCell\(input_size=4, hidden_size=5\): expected hidden state of shape \(2, 5\), got \(3, 5\)",
+    ):
         nn.GRUCell(4, 5)(deepnum.zeros(2, 4), deepnum.zeros(3, 5))
 
 
 def test_constructor_errors():
     with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
         nn.GRU(4, 5, proj_size=2)
-    with pytest.raises(ValueError, match=r"proj_size \(5\) has to be smaller than hidden_size \(5\)"):
+    with pytest.raises(
+        ValueError, match=r"proj_size \(5\) has to be smaller than hidden_size \(5\)"
+    ):
         nn.LSTM(4, 5, proj_size=5)
     with pytest.raises(ValueError, match="dropout should be a number in range"):
         nn.LSTM(4, 5, dropout=1.5)
@@ -99,9 +133,14 @@ def test_constructor_errors():
 
 def test_packing_errors():
     x = deepnum.zeros(5, 3, 2)
-    with pytest.raises(RuntimeError, match=r"must be sorted in decreasing order .* got \[2, 5, 1\]"):
+    with pytest.raises(
+        RuntimeError, match=r"must be sorted in decreasing order .* got \[2, 5, 1\]"
+    ):
         pack_padded_sequence(x, [2, 5, 1])
-    with pytest.raises(RuntimeError, match=r"a length \(6\) is longer than the sequence dimension of the input \(T=5"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"a length \(6\) is longer than the sequence dimension of the input \(T=5",
+    ):
         pack_padded_sequence(x, [6, 5, 1])
     with pytest.raises(RuntimeError, match="has to be greater than 0"):
         pack_padded_sequence(x, [5, 0, 0])

@@ -31,8 +31,9 @@ def test_pad_sequence_matches_torch_with_gradients(batch_first, padding_side):
     xs = [deepnum.tensor(a, requires_grad=True) for a in arrays]
     ts = [torch.tensor(a, requires_grad=True) for a in arrays]
     out = pad_sequence(xs, batch_first=batch_first, padding_value=-1.5, padding_side=padding_side)
-    t_out = torch.nn.utils.rnn.pad_sequence(ts, batch_first=batch_first, padding_value=-1.5,
-                                            padding_side=padding_side)
+    t_out = torch.nn.utils.rnn.pad_sequence(
+        ts, batch_first=batch_first, padding_value=-1.5, padding_side=padding_side
+    )
     assert_close(out, t_out)
     w = np.random.default_rng(1).standard_normal(tuple(out.shape)).astype(np.float32)
     (out * deepnum.tensor(w)).sum().backward()
@@ -49,16 +50,20 @@ def test_pack_and_pad_round_trip_matches_torch(lengths, batch_first):
     padded.requires_grad_(True)
     t_padded = to_torch(padded)
     packed = pack_padded_sequence(padded, lengths, batch_first=batch_first, enforce_sorted=sorted_)
-    t_packed = torch.nn.utils.rnn.pack_padded_sequence(t_padded, lengths, batch_first=batch_first,
-                                                       enforce_sorted=sorted_)
+    t_packed = torch.nn.utils.rnn.pack_padded_sequence(
+        t_padded, lengths, batch_first=batch_first, enforce_sorted=sorted_
+    )
     assert_close(packed.data, t_packed.data)
     assert packed.batch_sizes.tolist() == t_packed.batch_sizes.tolist()
     if not sorted_:
         assert packed.sorted_indices.tolist() == t_packed.sorted_indices.tolist()
         assert packed.unsorted_indices.tolist() == t_packed.unsorted_indices.tolist()
-    out, lens = pad_packed_sequence(packed, batch_first=batch_first, padding_value=2.0, total_length=7)
-    t_out, t_lens = torch.nn.utils.rnn.pad_packed_sequence(t_packed, batch_first=batch_first,
-                                                           padding_value=2.0, total_length=7)
+    out, lens = pad_packed_sequence(
+        packed, batch_first=batch_first, padding_value=2.0, total_length=7
+    )
+    t_out, t_lens = torch.nn.utils.rnn.pad_packed_sequence(
+        t_packed, batch_first=batch_first, padding_value=2.0, total_length=7
+    )
     assert_close(out, t_out)
     assert lens.tolist() == t_lens.tolist()
     (out * out).sum().backward()
@@ -96,7 +101,7 @@ def test_layers_on_packed_sequences_match_torch(mode, lengths, bidirectional):
     assert_close(out.data, t_out.data)
     finals = list(hn) if mode == "LSTM" else [hn]
     t_finals = list(t_hn) if mode == "LSTM" else [t_hn]
-    loss, t_loss = (out.data ** 2).sum(), (t_out.data ** 2).sum()
+    loss, t_loss = (out.data**2).sum(), (t_out.data**2).sum()
     for f, t in zip(finals, t_finals):
         assert_close(f, t)
         loss, t_loss = loss + (f * f * 3).sum(), t_loss + (t * t * 3).sum()
@@ -110,8 +115,9 @@ def test_layers_on_packed_sequences_match_torch(mode, lengths, bidirectional):
 
 def test_packed_fused_equals_cells():
     layer = nn.LSTM(3, 4, bidirectional=True).double()
-    packed = pack_sequence([deepnum.tensor(a.astype(np.float64)) for a in _seqs([2, 6, 1])],
-                           enforce_sorted=False)
+    packed = pack_sequence(
+        [deepnum.tensor(a.astype(np.float64)) for a in _seqs([2, 6, 1])], enforce_sorted=False
+    )
     a, (ha, ca) = layer(packed)
     layer.fused = False
     b, (hb, cb) = layer(packed)

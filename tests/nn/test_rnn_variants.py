@@ -63,7 +63,7 @@ def test_gradcheck_float64(name):
 def test_peephole_against_naive_reference():
     m = nn.PeepholeLSTM(3, 4).double()
     x = _x()
-    out, (h, c) = m(x)
+    out, (_, c) = m(x)
     w, X = _w(m), x.detach().numpy()
     hh, cc, ref = np.zeros((2, 4)), np.zeros((2, 4)), []
     for t in range(6):
@@ -94,7 +94,9 @@ def test_leaky_against_naive_reference_and_alpha_zero_is_rnn():
     out, _ = m(x)
     w, X, hh, ref = _w(m), x.detach().numpy(), np.zeros((2, 4)), []
     for t in range(6):
-        h_tilde = np.tanh(X[t] @ w["weight_ih"].T + w["bias_ih"] + hh @ w["weight_hh"].T + w["bias_hh"])
+        h_tilde = np.tanh(
+            X[t] @ w["weight_ih"].T + w["bias_ih"] + hh @ w["weight_hh"].T + w["bias_hh"]
+        )
         hh = 0.6 * hh + 0.4 * h_tilde
         ref.append(hh)
     assert_close(out, np.stack(ref))
@@ -121,8 +123,12 @@ def test_skip_with_delay_one_and_no_short_path_is_rnn():
     m = nn.SkipRNN(3, 4, skip=1, remove_short=True).double()
     rnn = nn.RNN(3, 4).double()
     with deepnum.no_grad():
-        for a, b in [("weight_ih", "weight_ih_l0"), ("weight_hd", "weight_hh_l0"), ("bias_ih", "bias_ih_l0"),
-                     ("bias_hh", "bias_hh_l0")]:
+        for a, b in [
+            ("weight_ih", "weight_ih_l0"),
+            ("weight_hd", "weight_hh_l0"),
+            ("bias_ih", "bias_ih_l0"),
+            ("bias_hh", "bias_hh_l0"),
+        ]:
             getattr(m, a).copy_(getattr(rnn, b))
     x = _x()
     assert_close(m(x)[0], rnn(x)[0])
@@ -158,11 +164,18 @@ def test_deep_transition_with_one_layer_is_rnn():
 
 
 def test_variant_errors():
-    with pytest.raises(RuntimeError, match=r"PeepholeLSTM\(input_size=3, hidden_size=4\): input has 2 features"):
+    with pytest.raises(
+        RuntimeError, match=r"PeepholeLSTM\(input_size=3, hidden_size=4\): input has 2 features"
+    ):
         nn.PeepholeLSTM(3, 4)(deepnum.zeros(5, 2, 2))
-    with pytest.raises(ValueError, match=r"SkipRNN\(input_size=3, hidden_size=4\): expected input of shape \(L, N, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"SkipRNN\(input_size=3, hidden_size=4\): expected input of shape \(L, N, 3\)",
+    ):
         nn.SkipRNN(3, 4)(deepnum.zeros(5, 3))
-    with pytest.raises(RuntimeError, match=r"SkipGRU: expected h_0 of shape \(4, 2, 5\), got \(1, 2, 5\)"):
+    with pytest.raises(
+        RuntimeError, match=r"SkipGRU: expected h_0 of shape \(4, 2, 5\), got \(1, 2, 5\)"
+    ):
         nn.SkipGRU(3, 5, skip=4)(deepnum.zeros(8, 2, 3), deepnum.zeros(1, 2, 5))
     with pytest.raises(ValueError, match="alpha must be in"):
         nn.LeakyRNN(3, 4, alpha=1.0)

@@ -1,4 +1,4 @@
-"""Recurrent layers with PyTorch's API: ``RNN``, ``LSTM``, ``GRU`` and their one-step cells.
+"""Recurrent layers with PyTorch's API: ``RNN``, ``LSTM``, ``GRU`` (cells in ``rnn_cells``).
 
 A layer is a stack of ``num_layers`` recurrences, each run in one or two directions
 (000 eq. 26-29: the bidirectional output is the concatenation of both). The sequence is run
@@ -20,13 +20,14 @@ import numpy as np
 
 from deepnum.autograd.grad_mode import no_grad
 from deepnum.nn.modules.module import Module
+from deepnum.nn.modules.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from deepnum.nn.parameter import Parameter
 from deepnum.nn.utils.rnn import PackedSequence, packed_to_padded, padded_to_packed
 from deepnum.ops import creation
 from deepnum.ops.rnn import concat, gru_cell, lstm_cell, rnn_cell, rnn_stack
 from deepnum.tensor import Tensor
 
-__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
 
 
 def _const(array: np.ndarray) -> Tensor:
@@ -36,28 +37,53 @@ def _const(array: np.ndarray) -> Tensor:
 class RNNBase(Module):
     """The shared sequence runner of ``RNN``, ``LSTM`` and ``GRU`` (``mode`` selects the cell)."""
 
-    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 proj_size: int = 0, device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         if not 0 <= dropout <= 1 or isinstance(dropout, bool):
-            raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the "
-                             f"probability of an element being zeroed, got {dropout}")
+            raise ValueError(
+                f"{name}: dropout should be a number in range [0, 1] representing the "
+                f"probability of an element being zeroed, got {dropout}"
+            )
         if dropout > 0 and num_layers == 1:
-            warnings.warn(f"{name}: dropout option adds dropout after all but last recurrent layer, so "
-                          f"non-zero dropout expects num_layers greater than 1, but got dropout={dropout} "
-                          f"and num_layers={num_layers}", UserWarning, stacklevel=2)
+            warnings.warn(
+                f"{name}: dropout option adds dropout after all but last recurrent layer, so "
+                f"non-zero dropout expects num_layers greater than 1, but got dropout={dropout} "
+                f"and num_layers={num_layers}",
+                UserWarning,
+                stacklevel=2,
+            )
         if not isinstance(hidden_size, int) or hidden_size <= 0:
-            raise ValueError(f"{name}: hidden_size must be a positive integer, got {hidden_size!r}")
+            raise ValueError(
+                f"{name}: hidden_size must be a positive integer, got {hidden_size!r}"
+            )
         if not isinstance(num_layers, int) or num_layers <= 0:
             raise ValueError(f"{name}: num_layers must be a positive integer, got {num_layers!r}")
         if proj_size < 0:
-            raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections, got {proj_size}")
+            raise ValueError(
+                f"{name}: proj_size should be a positive integer or zero to disable projections, got {proj_size}"
+            )
         if proj_size >= hidden_size:
-            raise ValueError(f"{name}: proj_size ({proj_size}) has to be smaller than hidden_size ({hidden_size})")
+            raise ValueError(
+                f"{name}: proj_size ({proj_size}) has to be smaller than hidden_size ({hidden_size})"
+            )
         if proj_size and mode != "LSTM":
-            raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
+            raise ValueError(
+                f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU"
+            )
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, proj_size
@@ -71,9 +97,14 @@ class RNNBase(Module):
             for d in range(D):
                 suffix = f"_l{layer}" + ("_reverse" if d else "")
                 layer_in = input_size if layer == 0 else real_hidden * D
-                shapes = {f"weight_ih{suffix}": (gate_size, layer_in), f"weight_hh{suffix}": (gate_size, real_hidden)}
+                shapes = {
+                    f"weight_ih{suffix}": (gate_size, layer_in),
+                    f"weight_hh{suffix}": (gate_size, real_hidden),
+                }
                 if bias:
-                    shapes.update({f"bias_ih{suffix}": (gate_size,), f"bias_hh{suffix}": (gate_size,)})
+                    shapes.update(
+                        {f"bias_ih{suffix}": (gate_size,), f"bias_hh{suffix}": (gate_size,)}
+                    )
                 if proj_size:
                     shapes[f"weight_hr{suffix}"] = (proj_size, hidden_size)
                 for pname, shape in shapes.items():
@@ -117,7 +148,9 @@ class RNNBase(Module):
         return s
 
     def _name(self) -> str:
-        return f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size})"
+        return (
+            f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size})"
+        )
 
     # ------------------------------------------------------------------ forward
     def forward(self, input, hx=None):
@@ -126,19 +159,25 @@ class RNNBase(Module):
         if packed:
             data = input.data
             if data.ndim != 2 or data.shape[1] != self.input_size:
-                raise RuntimeError(f"{name}: packed input data must have shape (sum of lengths, "
-                                   f"{self.input_size}), got {tuple(data.shape)}")
+                raise RuntimeError(
+                    f"{name}: packed input data must have shape (sum of lengths, "
+                    f"{self.input_size}), got {tuple(data.shape)}"
+                )
             batch_sizes = input.batch_sizes.array
             x, valid = packed_to_padded(data, batch_sizes)
             mask = valid[..., None].astype(x.dtype)
             batched = True
         else:
             if input.ndim not in (2, 3):
-                raise ValueError(f"{name}: expected input to be 2D (L, H_in) or 3D, got {input.ndim}D "
-                                 f"(shape {tuple(input.shape)})")
+                raise ValueError(
+                    f"{name}: expected input to be 2D (L, H_in) or 3D, got {input.ndim}D "
+                    f"(shape {tuple(input.shape)})"
+                )
             if input.shape[-1] != self.input_size:
-                raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
-                                   f"{self.input_size}, got {input.shape[-1]} (input shape {tuple(input.shape)})")
+                raise RuntimeError(
+                    f"{name}: input.size(-1) must be equal to input_size. Expected "
+                    f"{self.input_size}, got {input.shape[-1]} (input shape {tuple(input.shape)})"
+                )
             batched = input.ndim == 3
             x = input if batched else input.unsqueeze(1)
             if batched and self.batch_first:
@@ -153,8 +192,12 @@ class RNNBase(Module):
         run = self._run_fused if self.fused else self._run_cells
         output, hn, cn = run(x, h0, c0, mask, drop)
         if packed:
-            output = PackedSequence(padded_to_packed(output, batch_sizes), input.batch_sizes,
-                                    input.sorted_indices, input.unsorted_indices)
+            output = PackedSequence(
+                padded_to_packed(output, batch_sizes),
+                input.batch_sizes,
+                input.sorted_indices,
+                input.unsorted_indices,
+            )
             if input.unsorted_indices is not None:
                 order = input.unsorted_indices.array
                 hn = hn[:, order]
@@ -177,18 +220,25 @@ class RNNBase(Module):
         else:
             states = list(hx) if self.mode == "LSTM" and isinstance(hx, (tuple, list)) else [hx]
             if len(states) != len(shapes):
-                raise RuntimeError(f"{name}: expected hx to be a tuple (h_0, c_0)" if self.mode == "LSTM"
-                                   else f"{name}: expected hx to be a single tensor, got {len(states)}")
+                raise RuntimeError(
+                    f"{name}: expected hx to be a tuple (h_0, c_0)"
+                    if self.mode == "LSTM"
+                    else f"{name}: expected hx to be a single tensor, got {len(states)}"
+                )
             for k, (s, want) in enumerate(zip(states, shapes)):
                 label = ("h_0", "c_0")[k]
                 if not batched and s.ndim != 2:
-                    raise RuntimeError(f"{name}: for unbatched 2-D input, {label} should also be 2-D "
-                                       f"{(want[0], want[2])}, got shape {tuple(s.shape)}")
+                    raise RuntimeError(
+                        f"{name}: for unbatched 2-D input, {label} should also be 2-D "
+                        f"{(want[0], want[2])}, got shape {tuple(s.shape)}"
+                    )
                 got = tuple(s.shape) if batched else (s.shape[0], 1) + tuple(s.shape[1:])
                 if got != want:
                     exp = want if batched else (want[0], want[2])
-                    raise RuntimeError(f"{name}: expected {label} of shape {exp}, got {tuple(s.shape)} "
-                                       f"(input has batch size {N})")
+                    raise RuntimeError(
+                        f"{name}: expected {label} of shape {exp}, got {tuple(s.shape)} "
+                        f"(input has batch size {N})"
+                    )
             if not batched:
                 states = [s.unsqueeze(1) for s in states]
         return states[0], (states[1] if self.mode == "LSTM" else None)
@@ -201,12 +251,25 @@ class RNNBase(Module):
         rng = creation._rng(None)
         shape = (x.shape[0], x.shape[1], width)
         scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-        return [(rng.random(shape) >= p).astype(x.dtype) * np.asarray(scale, x.dtype)
-                for _ in range(self.num_layers - 1)]
+        return [
+            (rng.random(shape) >= p).astype(x.dtype) * np.asarray(scale, x.dtype)
+            for _ in range(self.num_layers - 1)
+        ]
 
     def _run_fused(self, x, h0, c0, mask, drop):
-        outs = rnn_stack(self.mode, x, h0, c0, self._flat_weights, self.num_layers, self.bidirectional,
-                         self.bias, bool(self.proj_size), drop, mask)
+        outs = rnn_stack(
+            self.mode,
+            x,
+            h0,
+            c0,
+            self._flat_weights,
+            self.num_layers,
+            self.bidirectional,
+            self.bias,
+            bool(self.proj_size),
+            drop,
+            mask,
+        )
         return outs if self.mode == "LSTM" else (*outs, None)
 
     def _run_cells(self, x, h0, c0, mask, drop):
@@ -226,7 +289,7 @@ class RNNBase(Module):
                 w_hr = w[-1] if self.proj_size else None
                 h, c = h0[k], (c0[k] if c0 is not None else None)
                 steps = [None] * T
-                for t in (range(T - 1, -1, -1) if d else range(T)):
+                for t in range(T - 1, -1, -1) if d else range(T):
                     if self.mode == "LSTM":
                         h_new, c_new = lstm_cell(inp[t], h, c, w_ih, w_hh, b_ih, b_hh, w_hr)
                     elif self.mode == "GRU":
@@ -273,7 +336,9 @@ class RNN(RNNBase):
 
     def __init__(self, *args, nonlinearity: str = "tanh", **kwargs) -> None:
         if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNN: unknown nonlinearity '{nonlinearity}', select from 'tanh' or 'relu'")
+            raise ValueError(
+                f"RNN: unknown nonlinearity '{nonlinearity}', select from 'tanh' or 'relu'"
+            )
         self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", *args, **kwargs)
 
@@ -317,122 +382,3 @@ class GRU(RNNBase):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__("GRU", *args, **kwargs)
-
-
-class RNNCellBase(Module):
-    """One recurrent step; the parameters are those of a one-layer RNN without the ``_l0``."""
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
-                 device=None, dtype=None) -> None:
-        super().__init__()
-        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        dtype = creation._float_dtype(dtype)
-        self.weight_ih = Parameter(np.empty((num_chunks * hidden_size, input_size), dtype))
-        self.weight_hh = Parameter(np.empty((num_chunks * hidden_size, hidden_size), dtype))
-        if bias:
-            self.bias_ih = Parameter(np.empty(num_chunks * hidden_size, dtype))
-            self.bias_hh = Parameter(np.empty(num_chunks * hidden_size, dtype))
-        else:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        k = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
-        with no_grad():
-            for p in self.parameters():
-                p.uniform_(-k, k)
-
-    def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if not self.bias:
-            s += ", bias=False"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
-            s += f", nonlinearity={self.nonlinearity}"
-        return s
-
-    def _prepare(self, input, hx, n_states: int):
-        """Check shapes; add the batch dimension to unbatched input. Returns (x, [states], batched)."""
-        name = f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size})"
-        if input.ndim not in (1, 2):
-            raise ValueError(f"{name}: expected input to be 1D or 2D, got {input.ndim}D (shape {tuple(input.shape)})")
-        if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input has {input.shape[-1]} features, expected {self.input_size} "
-                               f"(input shape {tuple(input.shape)})")
-        batched = input.ndim == 2
-        x = input if batched else input.unsqueeze(0)
-        if hx is None:
-            return x, [creation.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)] * n_states, batched
-        states = list(hx) if n_states == 2 else [hx]
-        expected = (x.shape[0], self.hidden_size)
-        for s in states:
-            got = tuple(s.shape) if batched else (1,) + tuple(s.shape)
-            if got != expected or s.ndim != input.ndim:
-                want = expected if batched else expected[1:]
-                raise RuntimeError(f"{name}: expected hidden state of shape {want}, got {tuple(s.shape)} "
-                                   f"(input shape {tuple(input.shape)})")
-        if not batched:
-            states = [s.unsqueeze(0) for s in states]
-        return x, states, batched
-
-
-class RNNCell(RNNCellBase):
-    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (000 eq. 24), one step; ``nonlinearity='relu'`` too.
-
-    Shape: input (N, H_in) or (H_in); hidden (N, H_out) or (H_out).
-
-    Examples:
-        >>> cell = deepnum.nn.RNNCell(10, 20)
-        >>> cell(deepnum.randn(3, 10)).shape
-        deepnum.Size([3, 20])
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 device=None, dtype=None) -> None:
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: unknown nonlinearity '{nonlinearity}', select from 'tanh' or 'relu'")
-        self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
-
-    def forward(self, input, hx=None):
-        x, (h,), batched = self._prepare(input, hx, 1)
-        h = rnn_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity)
-        return h if batched else h.squeeze(0)
-
-
-class LSTMCell(RNNCellBase):
-    """One LSTM step (000 eq. 30-34, gates i, f, g, o): returns (h', c').
-
-    Examples:
-        >>> cell = deepnum.nn.LSTMCell(10, 20)
-        >>> h, c = cell(deepnum.randn(3, 10))
-        >>> c.shape
-        deepnum.Size([3, 20])
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
-        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
-
-    def forward(self, input, hx=None):
-        x, (h, c), batched = self._prepare(input, hx, 2)
-        h, c = lstm_cell(x, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
-
-
-class GRUCell(RNNCellBase):
-    """One GRU step (gates r, z, n; n = tanh(W_in x + b_in + r * (W_hn h + b_hn))).
-
-    Examples:
-        >>> cell = deepnum.nn.GRUCell(10, 20)
-        >>> cell(deepnum.randn(3, 10)).shape
-        deepnum.Size([3, 20])
-    """
-
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None) -> None:
-        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
-
-    def forward(self, input, hx=None):
-        x, (h,), batched = self._prepare(input, hx, 1)
-        h = gru_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
-        return h if batched else h.squeeze(0)
-

@@ -24,7 +24,7 @@ from deepnum.nn.parameter import Parameter
 from deepnum.ops import creation
 from deepnum.ops.rnn import concat
 
-__all__ = ["PeepholeLSTM", "LeakyRNN", "SkipRNN", "SkipGRU", "DeepTransitionRNN", "StateSpaceRNN"]
+__all__ = ["DeepTransitionRNN", "LeakyRNN", "PeepholeLSTM", "SkipGRU", "SkipRNN", "StateSpaceRNN"]
 
 _ACT = {"tanh": lambda a: a.tanh(), "relu": lambda a: a.relu(), "identity": lambda a: a}
 
@@ -43,20 +43,28 @@ class _StepRNN(Module):
                     p.uniform_(-k, k)
 
     def _time_major(self, input):
-        name = f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size})"
+        name = (
+            f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size})"
+        )
         if input.ndim != 3:
-            raise ValueError(f"{name}: expected input of shape (L, N, {self.input_size}), got {input.ndim}D "
-                             f"(shape {tuple(input.shape)})")
+            raise ValueError(
+                f"{name}: expected input of shape (L, N, {self.input_size}), got {input.ndim}D "
+                f"(shape {tuple(input.shape)})"
+            )
         if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input has {input.shape[-1]} features, expected {self.input_size} "
-                               f"(input shape {tuple(input.shape)})")
+            raise RuntimeError(
+                f"{name}: input has {input.shape[-1]} features, expected {self.input_size} "
+                f"(input shape {tuple(input.shape)})"
+            )
         return input.transpose(0, 1) if self.batch_first else input
 
     def _state(self, hx, shape, label="h_0"):
         if hx is None:
             return creation.zeros(*shape)
         if tuple(hx.shape) != tuple(shape):
-            raise RuntimeError(f"{type(self).__name__}: expected {label} of shape {tuple(shape)}, got {tuple(hx.shape)}")
+            raise RuntimeError(
+                f"{type(self).__name__}: expected {label} of shape {tuple(shape)}, got {tuple(hx.shape)}"
+            )
         return hx
 
     def _output(self, steps):
@@ -130,8 +138,15 @@ class LeakyRNN(_StepRNN):
         deepnum.Size([2, 5])
     """
 
-    def __init__(self, input_size: int, hidden_size: int, alpha: float = 0.9, nonlinearity: str = "tanh",
-                 learn_alpha: bool = False, batch_first: bool = False) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        alpha: float = 0.9,
+        nonlinearity: str = "tanh",
+        learn_alpha: bool = False,
+        batch_first: bool = False,
+    ) -> None:
         super().__init__()
         if not 0 <= alpha < 1:
             raise ValueError(f"LeakyRNN: alpha must be in [0, 1), got {alpha}")
@@ -180,8 +195,15 @@ class SkipRNN(_StepRNN):
     states before the sequence, oldest first.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, skip: int = 2, nonlinearity: str = "tanh",
-                 remove_short: bool = False, batch_first: bool = False) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        skip: int = 2,
+        nonlinearity: str = "tanh",
+        remove_short: bool = False,
+        batch_first: bool = False,
+    ) -> None:
         super().__init__()
         if skip < 1:
             raise ValueError(f"SkipRNN: skip (the delay d) must be >= 1, got {skip}")
@@ -235,11 +257,18 @@ class SkipGRU(Module):
         SIGIR 2018, arXiv:1703.07015.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, skip: int, batch_first: bool = False) -> None:
+    def __init__(
+        self, input_size: int, hidden_size: int, skip: int, batch_first: bool = False
+    ) -> None:
         super().__init__()
         if skip < 1:
             raise ValueError(f"SkipGRU: skip (the period p) must be >= 1, got {skip}")
-        self.input_size, self.hidden_size, self.skip, self.batch_first = input_size, hidden_size, skip, batch_first
+        self.input_size, self.hidden_size, self.skip, self.batch_first = (
+            input_size,
+            hidden_size,
+            skip,
+            batch_first,
+        )
         self.gru = GRU(input_size, hidden_size)
 
     def forward(self, input, hx=None):
@@ -281,11 +310,19 @@ class DeepTransitionRNN(_StepRNN):
         arXiv:1312.6026.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, transition_layers: int = 2, shortcut: bool = False,
-                 batch_first: bool = False) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        transition_layers: int = 2,
+        shortcut: bool = False,
+        batch_first: bool = False,
+    ) -> None:
         super().__init__()
         if transition_layers < 1:
-            raise ValueError(f"DeepTransitionRNN: transition_layers must be >= 1, got {transition_layers}")
+            raise ValueError(
+                f"DeepTransitionRNN: transition_layers must be >= 1, got {transition_layers}"
+            )
         self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
         self.transition_layers, self.shortcut = transition_layers, shortcut
         for layer in range(transition_layers):
@@ -300,7 +337,11 @@ class DeepTransitionRNN(_StepRNN):
         """Each transition layer U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as PyTorch's Linear."""
         with no_grad():
             for name, p in self.named_parameters():
-                weight = getattr(self, name.replace("_bias", "_weight")) if name.endswith("_bias") else p
+                weight = (
+                    getattr(self, name.replace("_bias", "_weight"))
+                    if name.endswith("_bias")
+                    else p
+                )
                 fan_in = weight.shape[1]
                 k = 1.0 / math.sqrt(fan_in)
                 p.uniform_(-k, k)
@@ -308,8 +349,10 @@ class DeepTransitionRNN(_StepRNN):
     def forward(self, input, hx=None):
         x = self._time_major(input)
         h = self._state(hx, (x.shape[1], self.hidden_size))
-        layers = [(getattr(self, f"transition_{k}_weight"), getattr(self, f"transition_{k}_bias"))
-                  for k in range(self.transition_layers)]
+        layers = [
+            (getattr(self, f"transition_{k}_weight"), getattr(self, f"transition_{k}_bias"))
+            for k in range(self.transition_layers)
+        ]
         w0, b0 = layers[0]
         xw = x @ w0[:, : self.input_size].T + b0  # the x-part of layer 0 for all t at once
         w0h = w0[:, self.input_size :]
@@ -347,11 +390,20 @@ class StateSpaceRNN(_StepRNN):
         (deepnum.Size([6, 1, 1]), deepnum.Size([1, 4]))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, output_size: int, nonlinearity: str = "tanh",
-                 bias: bool = True, batch_first: bool = False) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+    ) -> None:
         super().__init__()
         if nonlinearity not in _ACT:
-            raise ValueError(f"StateSpaceRNN: unknown nonlinearity {nonlinearity!r}, select from {sorted(_ACT)}")
+            raise ValueError(
+                f"StateSpaceRNN: unknown nonlinearity {nonlinearity!r}, select from {sorted(_ACT)}"
+            )
         self.input_size, self.hidden_size, self.output_size = input_size, hidden_size, output_size
         self.nonlinearity, self.bias, self.batch_first = nonlinearity, bias, batch_first
         self.weight_ss = self._param(hidden_size, hidden_size)

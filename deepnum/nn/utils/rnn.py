@@ -28,8 +28,15 @@ from deepnum.ops.index import IndexAddInto
 from deepnum.ops.rnn import concat
 from deepnum.tensor import Tensor
 
-__all__ = ["PackedSequence", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
-           "pack_sequence", "unpad_sequence", "unpack_sequence"]
+__all__ = [
+    "PackedSequence",
+    "pack_padded_sequence",
+    "pack_sequence",
+    "pad_packed_sequence",
+    "pad_sequence",
+    "unpack_sequence",
+    "unpad_sequence",
+]
 
 
 class PackedSequence(NamedTuple):
@@ -48,7 +55,9 @@ class PackedSequence(NamedTuple):
 def _as_int_array(x, what: str) -> np.ndarray:
     arr = np.asarray(x.array if isinstance(x, Tensor) else x)
     if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
-        raise TypeError(f"{what}: expected a 1-D sequence of integers, got {arr.dtype} of shape {arr.shape}")
+        raise TypeError(
+            f"{what}: expected a 1-D sequence of integers, got {arr.dtype} of shape {arr.shape}"
+        )
     return arr.astype(np.int64)
 
 
@@ -73,29 +82,39 @@ def padded_to_packed(padded: Tensor, batch_sizes: np.ndarray) -> Tensor:
     return padded.reshape((T * B,) + tuple(padded.shape[2:]))[np.flatnonzero(valid)]
 
 
-def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
-                         enforce_sorted: bool = True) -> PackedSequence:
+def pack_padded_sequence(
+    input: Tensor, lengths, batch_first: bool = False, enforce_sorted: bool = True
+) -> PackedSequence:
     """Pack a padded batch (T, B, *) (or (B, T, *) with ``batch_first``) given each length."""
     lengths = _as_int_array(lengths, "pack_padded_sequence: lengths")
     batch_dim, time_dim = (0, 1) if batch_first else (1, 0)
     if input.ndim < 2:
-        raise ValueError(f"pack_padded_sequence: expected input of at least 2 dimensions, got shape {tuple(input.shape)}")
+        raise ValueError(
+            f"pack_padded_sequence: expected input of at least 2 dimensions, got shape {tuple(input.shape)}"
+        )
     B, T = input.shape[batch_dim], input.shape[time_dim]
     if len(lengths) != B:
-        raise ValueError(f"pack_padded_sequence: expected {B} lengths (batch size of input of shape "
-                         f"{tuple(input.shape)}), got {len(lengths)}")
+        raise ValueError(
+            f"pack_padded_sequence: expected {B} lengths (batch size of input of shape "
+            f"{tuple(input.shape)}), got {len(lengths)}"
+        )
     if B and lengths.min() <= 0:
-        raise RuntimeError("pack_padded_sequence: length of all samples has to be greater than 0, "
-                           f"but found an element in 'lengths' that is <= 0: {lengths.tolist()}")
+        raise RuntimeError(
+            "pack_padded_sequence: length of all samples has to be greater than 0, "
+            f"but found an element in 'lengths' that is <= 0: {lengths.tolist()}"
+        )
     if B and lengths.max() > T:
-        raise RuntimeError(f"pack_padded_sequence: a length ({lengths.max()}) is longer than the sequence "
-                           f"dimension of the input (T={T}, input shape {tuple(input.shape)})")
+        raise RuntimeError(
+            f"pack_padded_sequence: a length ({lengths.max()}) is longer than the sequence "
+            f"dimension of the input (T={T}, input shape {tuple(input.shape)})"
+        )
     if enforce_sorted:
         if np.any(np.diff(lengths) > 0):
             raise RuntimeError(
                 f"pack_padded_sequence: `lengths` array must be sorted in decreasing order when "
                 f"`enforce_sorted` is True, got {lengths.tolist()}. You can pass `enforce_sorted=False` "
-                "to pack_padded_sequence and/or pack_sequence to sidestep this requirement.")
+                "to pack_padded_sequence and/or pack_sequence to sidestep this requirement."
+            )
         sorted_idx = unsorted_idx = None
     else:
         order = np.argsort(-lengths, kind="stable")
@@ -106,20 +125,26 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
         input = input.transpose(0, 1)
     batch_sizes = (np.arange(lengths[0])[:, None] < lengths[None, :]).sum(1).astype(np.int64)
     data = padded_to_packed(input[: lengths[0]], batch_sizes)
-    wrap = (lambda a: None if a is None else Tensor._make(a.astype(np.int64), False, None, 0))
+    wrap = lambda a: None if a is None else Tensor._make(a.astype(np.int64), False, None, 0)
     return PackedSequence(data, wrap(batch_sizes), wrap(sorted_idx), wrap(unsorted_idx))
 
 
-def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0,
-                        total_length: int | None = None) -> tuple[Tensor, Tensor]:
+def pad_packed_sequence(
+    sequence: PackedSequence,
+    batch_first: bool = False,
+    padding_value: float = 0.0,
+    total_length: int | None = None,
+) -> tuple[Tensor, Tensor]:
     """Inverse of ``pack_padded_sequence``: (padded, lengths), in the caller's batch order."""
     batch_sizes = sequence.batch_sizes.array
     padded, valid = packed_to_padded(sequence.data, batch_sizes)
     T = len(batch_sizes)
     if total_length is not None:
         if total_length < T:
-            raise ValueError(f"pad_packed_sequence: expected total_length to be at least the length of the "
-                             f"longest sequence ({T}), got {total_length}")
+            raise ValueError(
+                f"pad_packed_sequence: expected total_length to be at least the length of the "
+                f"longest sequence ({T}), got {total_length}"
+            )
         if total_length > T:
             pad = np.zeros((total_length - T,) + tuple(padded.shape[1:]), padded.dtype)
             padded = concat([padded, Tensor._make(pad, False, None, 0)], 0)
@@ -136,19 +161,24 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, pad
     return padded, Tensor._make(lengths.astype(np.int64), False, None, 0)
 
 
-def pad_sequence(sequences, batch_first: bool = False, padding_value: float = 0.0,
-                 padding_side: str = "right") -> Tensor:
+def pad_sequence(
+    sequences, batch_first: bool = False, padding_value: float = 0.0, padding_side: str = "right"
+) -> Tensor:
     """Stack sequences of shapes (L_i, *) into (max L, B, *) (or (B, max L, *)), padded."""
     if padding_side not in ("right", "left"):
-        raise ValueError(f"pad_sequence: padding_side must be 'left' or 'right', got {padding_side!r}")
+        raise ValueError(
+            f"pad_sequence: padding_side must be 'left' or 'right', got {padding_side!r}"
+        )
     sequences = list(sequences)
     if not sequences:
         raise RuntimeError("pad_sequence: received an empty list of sequences")
     rest = tuple(sequences[0].shape[1:])
     for k, s in enumerate(sequences):
         if tuple(s.shape[1:]) != rest:
-            raise RuntimeError(f"pad_sequence: sequence {k} has shape {tuple(s.shape)}, expected trailing "
-                               f"dimensions {rest} like sequence 0")
+            raise RuntimeError(
+                f"pad_sequence: sequence {k} has shape {tuple(s.shape)}, expected trailing "
+                f"dimensions {rest} like sequence 0"
+            )
     lens = np.array([s.shape[0] for s in sequences])
     B, T = len(sequences), int(lens.max())
     start = np.zeros(B, np.int64) if padding_side == "right" else T - lens
