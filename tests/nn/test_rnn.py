@@ -185,3 +185,20 @@ def test_flatten_parameters_is_a_noop_and_repr():
         == "LSTM(4, 8, proj_size=3, num_layers=2, batch_first=True, bidirectional=True)"
     )
     assert len(layer.all_weights) == 4 and len(layer.all_weights[0]) == 5
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_training_dropout_fused_equals_cells_with_the_same_masks(mode):
+    layer = getattr(nn, mode)(3, 4, num_layers=3, dropout=0.4, bidirectional=True).double()
+    x = np.random.default_rng(0).standard_normal((5, 2, 3))
+    results = []
+    for fused in (True, False):
+        layer.fused = fused
+        layer.zero_grad()
+        deepnum.manual_seed(11)  # the same inter-layer masks on both paths
+        results.append(_run(layer, x, [], False))
+    (o1, g1, p1), (o2, g2, p2) = results
+    for a, b in zip(o1 + g1, o2 + g2):
+        assert_close(a, b)
+    for k in p1:
+        assert_close(p1[k], p2[k], msg=k)

@@ -1,5 +1,7 @@
 """RNNCell / LSTMCell / GRUCell against PyTorch; error messages of the recurrent layers."""
 
+import doctest
+import importlib
 import itertools
 
 import numpy as np
@@ -146,3 +148,23 @@ def test_packing_errors():
         pack_padded_sequence(x, [5, 0, 0])
     with pytest.raises(ValueError, match=r"expected 3 lengths .* got 2"):
         pack_padded_sequence(x, [5, 1])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "deepnum.nn.modules.rnn",
+        "deepnum.nn.modules.rnn_cells",
+        "deepnum.nn.modules.rnn_variants",
+        "deepnum.nn.utils.rnn",
+        "deepnum.train.bptt",
+        "deepnum.models.rnn",
+        "deepnum.datasets.text",
+    ],
+)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(
+        module, extraglobs={"deepnum": deepnum}, optionflags=doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.attempted > 0 and result.failed == 0

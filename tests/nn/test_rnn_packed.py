@@ -78,21 +78,26 @@ def test_pack_sequence_and_unpack_sequence_round_trip():
         assert_close(a, b)
 
 
-@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU", "LSTM-proj"])
 @pytest.mark.parametrize("lengths", LENGTHS)
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_layers_on_packed_sequences_match_torch(mode, lengths, bidirectional):
     sorted_ = lengths == sorted(lengths, reverse=True)
-    layer = getattr(nn, mode)(3, 4, num_layers=2, bidirectional=bidirectional)
-    t_layer = getattr(torch.nn, mode)(3, 4, num_layers=2, bidirectional=bidirectional)
+    kwargs = {"proj_size": 2} if mode == "LSTM-proj" else {}
+    mode = mode.split("-")[0]
+    layer = getattr(nn, mode)(3, 4, num_layers=2, bidirectional=bidirectional, **kwargs)
+    t_layer = getattr(torch.nn, mode)(3, 4, num_layers=2, bidirectional=bidirectional, **kwargs)
     t_layer.load_state_dict({k: to_torch(v) for k, v in layer.state_dict().items()})
     padded = pad_sequence([deepnum.tensor(a) for a in _seqs(lengths)]).requires_grad_(True)
     t_padded = to_torch(padded)
     rng = np.random.default_rng(5)
     D = 2 if bidirectional else 1
-    h0 = rng.standard_normal((2 * D, len(lengths), 4)).astype(np.float32)
+    h0 = rng.standard_normal((2 * D, len(lengths), kwargs.get("proj_size", 4))).astype(np.float32)
+    c0 = rng.standard_normal((2 * D, len(lengths), 4)).astype(np.float32)
     hx, t_hx = deepnum.tensor(h0, requires_grad=True), torch.tensor(h0, requires_grad=True)
-    hx_arg, t_hx_arg = ((hx, hx * 0.5), (t_hx, t_hx * 0.5)) if mode == "LSTM" else (hx, t_hx)
+    hx_arg, t_hx_arg = (
+        ((hx, deepnum.tensor(c0)), (t_hx, torch.tensor(c0))) if mode == "LSTM" else (hx, t_hx)
+    )
     packed = pack_padded_sequence(padded, lengths, enforce_sorted=sorted_)
     t_packed = torch.nn.utils.rnn.pack_padded_sequence(t_padded, lengths, enforce_sorted=sorted_)
     out, hn = layer(packed, hx_arg)
