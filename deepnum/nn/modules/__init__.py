@@ -20,3 +20,4 @@ from deepnum.nn.modules.positional import *  # noqa: F401,F403
 from deepnum.nn.modules.attention_forms import *  # noqa: F401,F403
 from deepnum.nn.modules.memory import *  # noqa: F401,F403
 from deepnum.nn.modules.vision import *  # noqa: F401,F403
+from deepnum.nn.modules.embedding_bag import *  # noqa: F401,F403
