@@ -87,3 +87,34 @@ def test_bad_input_messages():
         F.interpolate(deepnum.zeros(1, 1, 2, 2))
     with pytest.raises(ValueError, match="align_corners option can only be set"):
         F.interpolate(deepnum.zeros(1, 1, 2, 2), scale_factor=2, align_corners=True)
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_affine_grid_against_torch(align_corners):
+    check_against_torch(lambda t: F.affine_grid(t, (2, 3, 4, 5), align_corners=align_corners),
+                        lambda t: TF.affine_grid(t, (2, 3, 4, 5), align_corners=align_corners),
+                        random_inputs((2, 2, 3), low=-1.0, high=1.0))
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_against_torch(mode, padding_mode, align_corners):
+    rng = np.random.default_rng(5)
+    x = deepnum.tensor(rng.standard_normal((2, 3, 5, 6)).astype(np.float32), requires_grad=True)
+    # positions spread over and beyond the image, away from pixel boundaries where floor/round jump
+    grid = rng.uniform(-1.3, 1.3, (2, 4, 7, 2)).astype(np.float32)
+    grid = deepnum.tensor(grid, requires_grad=mode == "bilinear")
+    kwargs = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+    check_against_torch(lambda a, b: F.grid_sample(a, b, **kwargs), lambda a, b: TF.grid_sample(a, b, **kwargs), [x, grid])
+
+
+def test_spatial_transformer_identity_and_gradcheck():
+    x = random_inputs((1, 2, 4, 4), dtype=np.float64)[0]
+    theta = deepnum.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=deepnum.float64)
+    same = F.grid_sample(x, F.affine_grid(theta, x.shape, align_corners=False), align_corners=False)
+    np.testing.assert_allclose(same.detach().numpy(), x.detach().numpy(), atol=1e-12)
+    # (chosen so that no sample lands exactly on a pixel, where bilinear sampling has a kink)
+    theta = deepnum.tensor([[[0.8137, 0.1029, 0.0713], [-0.1291, 0.7743, 0.0917]]], dtype=deepnum.float64, requires_grad=True)
+    assert gradcheck(lambda a, t: F.grid_sample(a, F.affine_grid(t, (1, 2, 4, 4), align_corners=False), align_corners=False),
+                     (x, theta))

@@ -1,5 +1,6 @@
-"""Resizing and comparing feature vectors (``torch.nn.functional``): ``interpolate``,
-``pixel_shuffle``, ``normalize``, ``cosine_similarity``, ``pairwise_distance``.
+"""Resizing, resampling and comparing feature vectors (``torch.nn.functional``):
+``interpolate``, ``pixel_shuffle``, ``affine_grid``/``grid_sample`` (spatial transformers),
+``normalize``, ``cosine_similarity``, ``pairwise_distance``.
 
 All are compositions of differentiable ops (indexing, reshapes, norms), so their gradients,
 including higher-order ones, come from those ops.
@@ -16,7 +17,7 @@ from deepnum.ops._util import as_tensor_arg
 from deepnum.tensor import Tensor
 
 __all__ = ["normalize", "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
-           "interpolate", "upsample"]
+           "interpolate", "upsample", "affine_grid", "grid_sample"]
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
@@ -141,3 +142,76 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
 def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:
     """Deprecated PyTorch name of ``interpolate``."""
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def _base_coords(n: int, align_corners: bool, dtype) -> np.ndarray:
+    """Normalised [-1, 1] coordinates of n pixels: their centres, or their edges' ends if aligned."""
+    if align_corners:
+        return np.linspace(-1.0, 1.0, n, dtype=dtype) if n > 1 else np.zeros(1, dtype)
+    return ((2.0 * np.arange(n) + 1.0) / n - 1.0).astype(dtype)
+
+
+def affine_grid(theta, size, align_corners: bool = False) -> Tensor:
+    """Sampling grid ``grid[n, h, w] = theta[n] @ (x_w, y_h, 1)`` for ``grid_sample`` (2-D only).
+
+    Shape:
+        theta ``(N, 2, 3)``, size ``(N, C, H, W)`` -> grid ``(N, H, W, 2)`` holding (x, y).
+    """
+    t = as_tensor_arg(theta)
+    if len(size) != 4 or t.ndim != 3 or tuple(t.shape[1:]) != (2, 3) or t.shape[0] != size[0]:
+        raise ValueError(f"affine_grid: expected theta of shape (N, 2, 3) and size (N, C, H, W) with the same N; "
+                         f"got theta {tuple(t.shape)} and size {tuple(size)}")
+    _, _, h, w = size
+    xs, ys = _base_coords(w, align_corners, t.dtype), _base_coords(h, align_corners, t.dtype)
+    base = np.stack([np.broadcast_to(xs, (h, w)), np.broadcast_to(ys[:, None], (h, w)), np.ones((h, w), t.dtype)], -1)
+    grid = deepnum.matmul(Tensor._make(base.reshape(1, h * w, 3), False, None, 0), t.transpose(1, 2))
+    return grid.reshape(size[0], h, w, 2)
+
+
+def _unnormalize(coord: Tensor, n: int, align_corners: bool) -> Tensor:
+    return (coord + 1) * ((n - 1) / 2) if align_corners else ((coord + 1) * n - 1) / 2
+
+
+def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros", align_corners=None) -> Tensor:
+    """Read ``input`` at the (x, y) positions of ``grid`` in [-1, 1] coordinates (2-D).
+
+    ``bilinear`` mixes the four neighbours with weights linear in the position (so the grid
+    gets gradients too); ``nearest`` takes the closest pixel. Outside the image,
+    ``padding_mode='zeros'`` reads 0 and ``'border'`` the nearest edge pixel.
+
+    Shape:
+        input ``(N, C, H, W)``, grid ``(N, Ho, Wo, 2)`` -> ``(N, C, Ho, Wo)``.
+    """
+    x, g = as_tensor_arg(input), as_tensor_arg(grid)
+    if mode not in ("bilinear", "nearest"):
+        raise NotImplementedError(f"grid_sample: mode {mode!r} is not supported; use 'bilinear' or 'nearest'")
+    if padding_mode not in ("zeros", "border"):
+        raise NotImplementedError(f"grid_sample: padding_mode {padding_mode!r} is not supported; use 'zeros' or 'border'")
+    if x.ndim != 4 or g.ndim != 4 or g.shape[-1] != 2 or g.shape[0] != x.shape[0]:
+        raise ValueError(f"grid_sample: expected input (N, C, H, W) and grid (N, Ho, Wo, 2) with the same N; "
+                         f"got input {tuple(x.shape)} and grid {tuple(g.shape)}")
+    align = bool(align_corners)
+    n, _, h, w = x.shape
+    ix, iy = _unnormalize(g[..., 0], w, align), _unnormalize(g[..., 1], h, align)
+    if padding_mode == "border":
+        ix, iy = deepnum.clamp(ix, 0, w - 1), deepnum.clamp(iy, 0, h - 1)
+    channels_last = x.permute(0, 2, 3, 1)  # (N, H, W, C): one gather reads all channels
+    batch = np.arange(n).reshape(n, 1, 1)
+
+    def read(yy: np.ndarray, xx: np.ndarray) -> Tensor:
+        inside = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
+        index = (batch, np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1))
+        values = channels_last[tuple(Tensor._make(i, False, None, 0) for i in np.broadcast_arrays(*index))]
+        return values * Tensor._make(inside[..., None].astype(x.dtype), False, None, 0)
+
+    if mode == "nearest":
+        out = read(np.rint(iy.array).astype(np.int64), np.rint(ix.array).astype(np.int64))
+    else:
+        x0, y0 = np.floor(ix.array), np.floor(iy.array)
+        wx1 = (ix - Tensor._make(x0, False, None, 0)).unsqueeze(-1)
+        wy1 = (iy - Tensor._make(y0, False, None, 0)).unsqueeze(-1)
+        wx0, wy0 = 1 - wx1, 1 - wy1
+        x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
+        out = (read(y0, x0) * (wy0 * wx0) + read(y0, x0 + 1) * (wy0 * wx1)
+               + read(y0 + 1, x0) * (wy1 * wx0) + read(y0 + 1, x0 + 1) * (wy1 * wx1))
+    return out.permute(0, 3, 1, 2)
