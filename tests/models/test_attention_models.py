@@ -68,6 +68,39 @@ def test_attention_seq2seq_gradient_reaches_every_parameter_and_errors():
         model.encode(deepnum.zeros(5, dtype=deepnum.int64))
 
 
+# --------------------------------------------------- self-attention fast path vs PyTorch
+@pytest.mark.parametrize("cfg", [dict(), dict(batch_first=True), dict(add_bias_kv=True, add_zero_attn=True),
+                                 dict(bias=False, batch_first=True), dict(unbatched=True)])
+def test_multihead_self_attention_matches_torch(cfg):
+    """query is key is value takes one product with the stacked in-projection."""
+    import torch
+
+    cfg = dict(cfg)
+    unbatched = cfg.pop("unbatched", False)
+    E, H, L, N = 8, 2, 5, 3
+    torch.manual_seed(0)
+    tm = torch.nn.MultiheadAttention(E, H, **cfg)
+    dm = nn.MultiheadAttention(E, H, **cfg)
+    dm.load_state_dict({k: v.detach().numpy().copy() for k, v in tm.state_dict().items()})
+    shape = (L, E) if unbatched else (N, L, E) if cfg.get("batch_first") else (L, N, E)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    dx, tx = deepnum.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    pad = None if unbatched else np.zeros((N, L), bool)
+    if pad is not None:
+        pad[1, 3:] = True
+    out, w = dm(dx, dx, dx, key_padding_mask=None if pad is None else deepnum.tensor(pad), is_causal=False)
+    tout, tw = tm(tx, tx, tx, key_padding_mask=None if pad is None else torch.tensor(pad))
+    assert_close(out, tout)
+    assert_close(w, tw)
+    g = np.random.default_rng(1).standard_normal(out.shape).astype(np.float32)
+    (out * deepnum.tensor(g)).sum().backward()
+    (tout * torch.tensor(g)).sum().backward()
+    assert_close(dx.grad, tx.grad)
+    grads = dict(tm.named_parameters())
+    for name, p in dm.named_parameters():
+        assert_close(p.grad, grads[name].grad, msg=name)
+
+
 # ------------------------------------------------------------------------------ GPT
 def test_gpt_is_causal_and_checks_its_input():
     model = GPT(vocab_size=7, block_size=6, d_model=16, nhead=2, num_layers=2, dropout=0.0).double()
