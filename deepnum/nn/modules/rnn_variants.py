@@ -237,7 +237,7 @@ class SkipRNN(_StepRNN):
         return f"{self.input_size}, {self.hidden_size}, skip={self.skip}, remove_short={self.remove_short}"
 
 
-class SkipGRU(Module):
+class SkipGRU(_StepRNN):
     """LSTNet's recurrent-skip GRU (001 §12 eq. 93): a GRU whose state comes from t - p, not t - 1:
 
     r, z = sigma(W x_t + U h_{t-p} + b), n = tanh(W_n x_t + b_in + r * (U_n h_{t-p} + b_hn)),
@@ -272,13 +272,13 @@ class SkipGRU(Module):
         self.gru = GRU(input_size, hidden_size)
 
     def forward(self, input, hx=None):
-        x = _StepRNN._time_major(self, input)
+        x = self._time_major(input)
         T, N, I = x.shape
         p, H = self.skip, self.hidden_size
         k = -(-T // p)
         if k * p != T:  # pad the end; padded steps come after every real one, so change nothing
             x = concat([x, creation.zeros(k * p - T, N, I, dtype=x.dtype)], 0)
-        h0 = None if hx is None else _StepRNN._state(self, hx, (p, N, H)).reshape(1, p * N, H)
+        h0 = None if hx is None else self._state(hx, (p, N, H)).reshape(1, p * N, H)
         out, _ = self.gru(x.reshape(k, p * N, I), h0)
         out = out.reshape(k * p, N, H)[:T]
         h_n = out[T - p :] if T >= p else out
