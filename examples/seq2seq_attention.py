@@ -57,7 +57,7 @@ def save_heatmap(model, path):
 
     src, _, _ = reversal_batch(np.random.default_rng(7), 1, 10)
     tokens, weights = model.generate(src, 10)
-    fig = Figure(figsize=(5, 4.5))
+    fig = Figure(figsize=(5.5, 4.5))
     ax = fig.add_subplot()
     image = ax.imshow(weights[:, 0, :], cmap="viridis", vmin=0, vmax=1)
     digits = src.numpy()[:, 0]
@@ -65,7 +65,7 @@ def save_heatmap(model, path):
     ax.set_yticks(range(10), [str(d) for d in tokens[:, 0]])
     ax.set_xlabel("source digit (encoder step)")
     ax.set_ylabel("output digit (decoder step)")
-    ax.set_title("Additive attention weights, reversing 10 digits")
+    ax.set_title("Additive attention, reversing 10 digits")
     fig.colorbar(image, ax=ax)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -61,7 +61,8 @@ class AttentionSeq2Seq(nn.Module):
         elif attention in ("general", "dot"):
             self.attention = MultiplicativeAttention(hidden_size, hidden_size, score=attention)
         else:
-            raise ValueError(f"AttentionSeq2Seq: attention must be 'additive', 'general' or 'dot', got {attention!r}")
+            raise ValueError("AttentionSeq2Seq: attention must be 'additive', 'general' or 'dot', "
+                             f"got {attention!r}")
         self.bos, self.hidden_size, self.kind = bos, hidden_size, attention
         self.src_embedding = nn.Embedding(src_vocab, embedding_dim)
         self.tgt_embedding = nn.Embedding(tgt_vocab, embedding_dim)
@@ -76,7 +77,8 @@ class AttentionSeq2Seq(nn.Module):
     def encode(self, src):
         """Encoder states as keys (N, S, H) and the decoder's initial state s_0 = h_S (N, H)."""
         if src.ndim != 2 or src.dtype.kind not in "iu":
-            raise RuntimeError(f"AttentionSeq2Seq: expected int64 source ids of shape (S, N), got {tuple(src.shape)} {src.dtype}")
+            raise RuntimeError("AttentionSeq2Seq: expected int64 source ids of shape (S, N), "
+                               f"got {tuple(src.shape)} {src.dtype}")
         out, h = self.encoder(self.src_embedding(src))
         return out.transpose(0, 1), h[-1]
 

@@ -76,9 +76,11 @@ class TransformerClassifier(nn.Module):
     def _check(self, x: Tensor) -> None:
         if self.vocab_size is not None:
             if x.ndim != 2 or x.dtype.kind not in "iu":
-                raise RuntimeError(f"TransformerClassifier(vocab_size={self.vocab_size}): expected int64 tokens (N, T), got {tuple(x.shape)} {x.dtype}")
+                raise RuntimeError(f"TransformerClassifier(vocab_size={self.vocab_size}): expected int64 "
+                                   f"tokens (N, T), got {tuple(x.shape)} {x.dtype}")
         elif x.ndim != 3 or x.shape[-1] != self.input_size:
-            raise RuntimeError(f"TransformerClassifier(input_size={self.input_size}): expected input (N, T, {self.input_size}), got {tuple(x.shape)}")
+            raise RuntimeError(f"TransformerClassifier(input_size={self.input_size}): expected input "
+                               f"(N, T, {self.input_size}), got {tuple(x.shape)}")
 
     def forward(self, x: Tensor, lengths=None) -> Tensor:
         self._check(x)
@@ -88,7 +90,8 @@ class TransformerClassifier(nn.Module):
             return self.head(self.dropout(self.encoder(h).mean(1)))
         lengths = np.asarray(lengths.numpy() if isinstance(lengths, Tensor) else lengths, np.int64)
         if lengths.shape != (N,) or lengths.min() < 1 or lengths.max() > T:
-            raise ValueError(f"TransformerClassifier: lengths must be {N} values in [1, {T}], got {lengths.tolist()}")
+            raise ValueError(f"TransformerClassifier: lengths must be {N} values in [1, {T}], "
+                             f"got {lengths.tolist()}")
         padded = np.arange(T)[None, :] >= lengths[:, None]  # True = padding, as PyTorch's masks
         h = self.encoder(h, src_key_padding_mask=Tensor._make(padded, False, None, 0))
         keep = Tensor._make((~padded / lengths[:, None]).astype(h.dtype)[:, :, None], False, None, 0)
@@ -105,7 +108,8 @@ def transformer_classifier(input_shape=(28, 28), num_classes: int = 10, dropout:
         return TransformerClassifier(num_classes, vocab_size=vocab_size, d_model=d_model, nhead=nhead,
                                      num_layers=num_layers, dropout=dropout, **known)
     if len(input_shape) < 2:
-        raise ValueError(f"transformer-classifier: input_shape must be (T, F) or (C, H, W) without vocab_size, got {tuple(input_shape)}")
+        raise ValueError("transformer-classifier: input_shape must be (T, F) or (C, H, W) without "
+                         f"vocab_size, got {tuple(input_shape)}")
     return _Rows(input_shape, TransformerClassifier(num_classes, input_size=input_shape[-1], d_model=d_model,
                                                     nhead=nhead, num_layers=num_layers, dropout=dropout, **known))
 
