@@ -416,26 +416,6 @@ def rnn_stack(
 
 
 # ------------------------------------------------------------------------ cells from primitives
-class Concat(Function):
-    """Concatenation along ``axis``; backward slices the gradient back into the pieces."""
-
-    @staticmethod
-    def forward(ctx, axis, *xs):
-        ctx.axis = axis % xs[0].ndim
-        ctx.bounds = np.cumsum([0] + [x.shape[axis] for x in xs])
-        return np.concatenate(xs, axis=axis)
-
-    @staticmethod
-    def backward(ctx, grad):
-        lead = (slice(None),) * ctx.axis
-        b = ctx.bounds
-        return (None, *(grad[lead + (slice(b[j], b[j + 1]),)] for j in range(len(b) - 1)))
-
-
-def concat(tensors, axis: int):
-    return Concat.apply(axis, *tensors)
-
-
 def _affine(x, w, b):
     y = x @ w.T
     return y if b is None else y + b

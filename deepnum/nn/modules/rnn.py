@@ -24,7 +24,8 @@ from deepnum.nn.modules.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from deepnum.nn.parameter import Parameter
 from deepnum.nn.utils.rnn import PackedSequence, packed_to_padded, padded_to_packed
 from deepnum.ops import creation
-from deepnum.ops.rnn import concat, gru_cell, lstm_cell, rnn_cell, rnn_stack
+from deepnum.ops.join import cat, stack
+from deepnum.ops.rnn import gru_cell, lstm_cell, rnn_cell, rnn_stack
 from deepnum.tensor import Tensor
 
 __all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "RNNBase", "RNNCell", "RNNCellBase"]
@@ -303,11 +304,11 @@ class RNNBase(Module):
                         m = _const(mask[t])
                         h, steps[t] = m * h_new + (1 - m) * h, m * h_new
                         c = None if c is None else m * c_new + (1 - m) * c
-                outs.append(concat([s.unsqueeze(0) for s in steps], 0))
-                hn.append(h.unsqueeze(0))
-                cn.append(None if c is None else c.unsqueeze(0))
-            inp = outs[0] if D == 1 else concat(outs, 2)
-        return inp, concat(hn, 0), (concat(cn, 0) if self.mode == "LSTM" else None)
+                outs.append(stack(steps, 0))
+                hn.append(h)
+                cn.append(c)
+            inp = outs[0] if D == 1 else cat(outs, 2)
+        return inp, stack(hn, 0), (stack(cn, 0) if self.mode == "LSTM" else None)
 
 
 class RNN(RNNBase):

@@ -22,7 +22,7 @@ from deepnum.nn.modules.module import Module
 from deepnum.nn.modules.rnn import GRU
 from deepnum.nn.parameter import Parameter
 from deepnum.ops import creation
-from deepnum.ops.rnn import concat
+from deepnum.ops.join import cat, stack
 
 __all__ = ["DeepTransitionRNN", "LeakyRNN", "PeepholeLSTM", "SkipGRU", "SkipRNN", "StateSpaceRNN"]
 
@@ -68,7 +68,7 @@ class _StepRNN(Module):
         return hx
 
     def _output(self, steps):
-        out = concat([s.unsqueeze(0) for s in steps], 0)
+        out = stack(steps, 0)
         return out.transpose(0, 1) if self.batch_first else out
 
     def extra_repr(self) -> str:
@@ -231,7 +231,7 @@ class SkipRNN(_StepRNN):
                 a = a + history[-1] @ self.weight_hh.T
             history.append(act(a))
             steps.append(history[-1])
-        return self._output(steps), concat([h.unsqueeze(0) for h in history[-d:]], 0)
+        return self._output(steps), stack(history[-d:], 0)
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, skip={self.skip}, remove_short={self.remove_short}"
@@ -277,7 +277,7 @@ class SkipGRU(_StepRNN):
         p, H = self.skip, self.hidden_size
         k = -(-T // p)
         if k * p != T:  # pad the end; padded steps come after every real one, so change nothing
-            x = concat([x, creation.zeros(k * p - T, N, I, dtype=x.dtype)], 0)
+            x = cat([x, creation.zeros(k * p - T, N, I, dtype=x.dtype)], 0)
         h0 = None if hx is None else self._state(hx, (p, N, H)).reshape(1, p * N, H)
         out, _ = self.gru(x.reshape(k, p * N, I), h0)
         out = out.reshape(k * p, N, H)[:T]

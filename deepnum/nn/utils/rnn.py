@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from deepnum.ops.index import IndexAddInto
-from deepnum.ops.rnn import concat
+from deepnum.ops.join import cat
 from deepnum.tensor import Tensor
 
 __all__ = [
@@ -147,7 +147,7 @@ def pad_packed_sequence(
             )
         if total_length > T:
             pad = np.zeros((total_length - T,) + tuple(padded.shape[1:]), padded.dtype)
-            padded = concat([padded, Tensor._make(pad, False, None, 0)], 0)
+            padded = cat([padded, Tensor._make(pad, False, None, 0)], 0)
             valid = np.concatenate([valid, np.zeros((total_length - T, valid.shape[1]), bool)])
     if padding_value != 0:
         fill = (~valid).reshape(valid.shape + (1,) * (padded.ndim - 2)) * padding_value
@@ -183,7 +183,7 @@ def pad_sequence(
     B, T = len(sequences), int(lens.max())
     start = np.zeros(B, np.int64) if padding_side == "right" else T - lens
     rows = np.concatenate([b * T + start[b] + np.arange(n) for b, n in enumerate(lens)])
-    out = IndexAddInto.apply(concat(sequences, 0), (B * T,) + rest, rows).reshape((B, T) + rest)
+    out = IndexAddInto.apply(cat(sequences, 0), (B * T,) + rest, rows).reshape((B, T) + rest)
     if padding_value != 0:
         fill = np.full((B * T,) + rest, padding_value, out.dtype)
         fill[rows] = 0
