@@ -45,7 +45,12 @@ from deepnum import nn
 from deepnum import data, utils  # torch.utils.data as deepnum.data and deepnum.utils.data
 from deepnum import optim
 from deepnum import accelerator, cuda, distributions, onnx
-from deepnum import backends, random
+from deepnum import backends
+from deepnum import _random_api as random
 from deepnum.compat import *  # noqa: F401,F403 - FloatTensor, pi, finfo, compile, ...
 
 __version__ = "0.1.0"
+
+import sys as _sys
+
+_sys.modules.setdefault("deepnum.random", random)  # so that `import deepnum.random` works too

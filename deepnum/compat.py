@@ -118,6 +118,34 @@ def are_deterministic_algorithms_enabled() -> bool:
     return _deterministic[0]
 
 
+_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+             "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+             "full": dict(precision=4, threshold=float("inf"), edgeitems=3, linewidth=80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None) -> None:
+    """How tensors print, as ``torch.set_printoptions``.
+
+    Args:
+        precision: digits after the decimal point (4).
+        threshold: more elements than this print only the edges (1000).
+        edgeitems: entries shown at each edge of a summarised dimension (3).
+        linewidth: characters per line (80).
+        profile: ``'default'``, ``'short'`` or ``'full'`` presets, applied first.
+        sci_mode: True forces scientific notation, False forbids it, None chooses (default).
+    """
+    from deepnum.tensor import PRINT_OPTIONS
+
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+        PRINT_OPTIONS.update(_PROFILES[profile])
+    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            PRINT_OPTIONS[name] = value
+    PRINT_OPTIONS["sci_mode"] = sci_mode
+
+
 def compile(model=None, **kwargs):
     """``torch.compile``: returns ``model`` itself (deepnum runs eagerly; results are the same).
 
@@ -130,6 +158,6 @@ def compile(model=None, **kwargs):
 
 __all__ = [
     "pi", "e", "inf", "nan", "dtype", "finfo", "iinfo", "set_num_threads", "get_num_threads",
-    "use_deterministic_algorithms", "are_deterministic_algorithms_enabled", "compile",
+    "use_deterministic_algorithms", "are_deterministic_algorithms_enabled", "compile", "set_printoptions",
     *TENSOR_TYPES,
 ]

@@ -286,12 +286,16 @@ class Tensor:
         raise TypeError("deepnum tensors are not pickled; use deepnum.save / deepnum.load")
 
 
+PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+"""How tensors print; changed by ``deepnum.set_printoptions`` (PyTorch's defaults)."""
+
+
 def _float_format(values: np.ndarray):
     """PyTorch's choice of number format for printing floats, from the finite non-zero values.
 
     Integers print as ``3.``; values spanning more than three decades, or above 1e8 or below
-    1e-4, print in scientific notation; the rest with four decimals. Every entry is padded
-    to a common width.
+    1e-4, print in scientific notation; the rest with four decimals (``precision``). Every
+    entry is padded to a common width. ``sci_mode`` True/False forces or forbids scientific.
     """
     finite = values[np.isfinite(values) & (values != 0)].astype(np.float64)
     if finite.size == 0:
@@ -299,28 +303,31 @@ def _float_format(values: np.ndarray):
         return fmt, 1
     mag = np.abs(finite)
     lo, hi = mag.min(), mag.max()
+    digits, sci_mode = PRINT_OPTIONS["precision"], PRINT_OPTIONS["sci_mode"]
+    sci, fixed = ("{:.%de}" % digits).format, ("{:.%df}" % digits).format
     if np.all(finite == np.ceil(finite)):
-        if hi / lo > 1000.0 or hi > 1.0e8:
-            fmt = "{:.4e}".format
+        if sci_mode or (sci_mode is None and (hi / lo > 1000.0 or hi > 1.0e8)):
+            fmt = sci
         else:
             fmt = lambda v: f"{v:.0f}." if np.isfinite(v) else f"{v:.0f}"  # noqa: E731
-    elif hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4:
-        fmt = "{:.4e}".format
+    elif sci_mode or (sci_mode is None and (hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)):
+        fmt = sci
     else:
-        fmt = "{:.4f}".format
+        fmt = fixed
     return fmt, max(len(fmt(v)) for v in finite)
 
 
 def _array_str(array: np.ndarray) -> str:
     """The body of a tensor's repr, laid out as PyTorch prints it."""
     kind = array.dtype.kind
+    threshold, edge = PRINT_OPTIONS["threshold"], PRINT_OPTIONS["edgeitems"]
     if kind == "f":
         fmt, width = _float_format(array)
-        if array.size > 1000:  # only the edges are printed; size the columns on those
+        if array.size > threshold:  # only the edges are printed; size the columns on those
             shown = array
             for axis, n in enumerate(array.shape):
-                if n > 6:
-                    shown = np.take(shown, [0, 1, 2, n - 3, n - 2, n - 1], axis=axis)
+                if n > 2 * edge:
+                    shown = np.take(shown, list(range(edge)) + list(range(n - edge, n)), axis=axis)
             fmt, width = _float_format(shown)
         formatter = {"float_kind": lambda v: fmt(float(v)).rjust(width)}
     elif kind == "b":
@@ -328,9 +335,9 @@ def _array_str(array: np.ndarray) -> str:
     else:
         width = max((len(str(v)) for v in (array.min(), array.max())), default=1) if array.size else 1
         formatter = {"int_kind": lambda v: str(v).rjust(width)}
-    body = np.array2string(array, separator=", ", prefix="tensor(", threshold=1000, edgeitems=3,
-                           max_line_width=80, formatter=formatter)
-    return body.replace(", ...,", ",  ...,") if array.size > 1000 else body
+    body = np.array2string(array, separator=", ", prefix="tensor(", threshold=threshold, edgeitems=edge,
+                           max_line_width=PRINT_OPTIONS["linewidth"], formatter=formatter)
+    return body.replace(", ...,", ",  ...,") if array.size > threshold else body
 
 
 class Size(tuple):

@@ -288,3 +288,21 @@ def test_torch_names_outside_the_tensor_api():
     v = deepnum.autograd.Variable(deepnum.ones(2), requires_grad=True)
     assert v.requires_grad and v.is_leaf
     assert deepnum.ones(4).multinomial(2).shape == (2,)
+
+
+@pytest.mark.parametrize("options", [dict(precision=2), dict(sci_mode=True), dict(precision=6, sci_mode=False),
+                                     dict(threshold=5, edgeitems=1), dict(profile="short"), dict(linewidth=30)])
+def test_set_printoptions_prints_like_torch(options):
+    values = [np.array([[1.23456789, -2.5], [1e-3, 100.25]], np.float32),
+              np.arange(40, dtype=np.float32).reshape(8, 5) + 0.5]
+    try:
+        deepnum.set_printoptions(**options)
+        torch.set_printoptions(**options)
+        for v in values:
+            assert repr(deepnum.tensor(v)) == repr(torch.tensor(v))
+    finally:
+        deepnum.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+    assert repr(deepnum.tensor(values[0])) == repr(torch.tensor(values[0]))
+    with pytest.raises(ValueError, match="profile must be one of"):
+        deepnum.set_printoptions(profile="long")
