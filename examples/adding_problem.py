@@ -97,7 +97,7 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    window = 25
+    window = max(1, min(25, args.steps // 4))
     for name, curve in curves.items():
         smooth = np.convolve(curve, np.ones(window) / window, mode="valid")
         ax.plot(np.arange(window, len(curve) + 1), smooth, label=name)
