@@ -126,7 +126,8 @@ def save(obj, f, pickle_module=None, pickle_protocol=None,
     tree, arrays = serialization.encode(obj)
     data = _archive(tree, arrays)  # any failure happens before the file is touched
     if isinstance(f, (str, os.PathLike)):
-        _atomic_write(os.fspath(f), data)
+        # through a symlink, replace its target rather than the link itself
+        _atomic_write(os.path.realpath(os.fspath(f)), data)
     else:
         f.write(data)
 

@@ -409,3 +409,12 @@ def test_text_mode_file_object_is_refused(tmp_path):
     deepnum.save([1], path)
     with open(path, encoding="latin-1") as f, pytest.raises(TypeError, match="binary mode"):
         deepnum.load(f)
+
+
+def test_saving_through_a_symlink_replaces_its_target(tmp_path):
+    target = tmp_path / "real.pt"
+    link = tmp_path / "link.pt"
+    deepnum.save([1], target)
+    link.symlink_to(target)
+    deepnum.save([2], link)
+    assert link.is_symlink() and deepnum.load(target) == [2]
