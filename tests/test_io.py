@@ -219,7 +219,8 @@ def test_truncated_file_is_refused(tmp_path):
     for cut in (len(data) - 1, len(data) // 2, 100, 10):
         path = tmp_path / "x.pt"
         path.write_bytes(data[:cut])
-        with pytest.raises(RuntimeError, match=r"deepnum.load: file '.*x\.pt' is corrupt or truncated"):
+        corrupt = r"deepnum.load: file '.*x\.pt' is corrupt or truncated"
+        with pytest.raises(RuntimeError, match=corrupt):
             deepnum.load(path)
 
 
@@ -243,7 +244,8 @@ def test_flipped_payload_byte_reports_checksum_mismatch(tmp_path):
     data[len(data) // 2] ^= 0x10  # inside the array's bytes
     path = tmp_path / "x.pt"
     path.write_bytes(bytes(data))
-    with pytest.raises(RuntimeError, match=r"file '.*x\.pt' is corrupt or truncated \(checksum mismatch\)"):
+    mismatch = r"file '.*x\.pt' is corrupt or truncated \(checksum mismatch\)"
+    with pytest.raises(RuntimeError, match=mismatch):
         deepnum.load(path)
 
 
@@ -354,9 +356,11 @@ def test_map_location(tmp_path):
 
 def test_forged_header_cannot_reach_foreign_objects(tmp_path):
     # a valid checksum does not make a foreign class loadable: names are checked on load
-    for module, qualname in (("os", "system"), ("deepnum.serialization", "importlib.import_module"),
-                             ("deepnum.serialization", "OrderedDict")):
-        tree = {"$": "global", "path": f"{module}.{qualname}", "module": module, "qualname": qualname}
+    names = [("os", "system"), ("deepnum.serialization", "importlib.import_module"),
+             ("deepnum.serialization", "OrderedDict")]
+    for module, qualname in names:
+        tree = {"$": "global", "path": f"{module}.{qualname}", "module": module,
+                "qualname": qualname}
         with pytest.raises(UnpicklingError):
             deepnum.serialization.decode(tree, [])
 

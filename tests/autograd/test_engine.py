@@ -62,7 +62,8 @@ def test_second_backward_through_freed_graph_raises():
     x, tx = _pair(3)
     y = (x.exp() * x).sum()
     y.backward()
-    with pytest.raises(RuntimeError, match="backward through the graph a second time.*retain_graph=True"):
+    second_time = "backward through the graph a second time.*retain_graph=True"
+    with pytest.raises(RuntimeError, match=second_time):
         y.backward()
     ty = (tx.exp() * tx).sum()
     ty.backward()
@@ -94,9 +95,10 @@ def test_graph_without_saved_values_can_be_backwarded_twice():
 # ------------------------------------------------------------------------- errors
 def test_backward_on_non_scalar_without_gradient_raises():
     x, tx = _pair(3)
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+    implicit = "grad can be implicitly created only for scalar outputs"
+    with pytest.raises(RuntimeError, match=implicit):
         (x * 2).backward()
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+    with pytest.raises(RuntimeError, match=implicit):
         (tx * 2).backward()
 
 
@@ -110,7 +112,8 @@ def test_backward_with_explicit_gradient():
 
 def test_backward_gradient_shape_mismatch_raises():
     x, _ = _pair(2, 3)
-    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\) but the output has shape \(2, 3\)"):
+    mismatch = r"gradient has shape \(3,\) but the output has shape \(2, 3\)"
+    with pytest.raises(RuntimeError, match=mismatch):
         (x * 2).backward(deepnum.ones(3, dtype=deepnum.float64))
 
 
@@ -513,7 +516,8 @@ def test_backward_peak_memory_is_bounded_by_forward_graph():
 def test_detect_anomaly_names_forward_op_and_user_line():
     x = deepnum.tensor([-1.0, 2.0], requires_grad=True)
     with deepnum.autograd.detect_anomaly():
-        with pytest.raises(RuntimeError, match=r"Function 'Log' produced nan.*test_engine\.py:\d+"):
+        log_nan = r"Function 'Log' produced nan.*test_engine\.py:\d+"
+        with pytest.raises(RuntimeError, match=log_nan):
             x.log()
         y = deepnum.tensor([0.0], requires_grad=True)
         with pytest.raises(RuntimeError, match=r"'Div' produced nan.*test_engine\.py"):
@@ -633,5 +637,6 @@ class WrongShape(Function):
 
 def test_backward_returning_wrong_shape_raises():
     x, _ = _pair(2, 3)
-    with pytest.raises(RuntimeError, match=r"WrongShape backward returned a gradient of shape \(\).*\(2, 3\)"):
+    wrong = r"WrongShape backward returned a gradient of shape \(\).*\(2, 3\)"
+    with pytest.raises(RuntimeError, match=wrong):
         WrongShape.apply(x).backward()
