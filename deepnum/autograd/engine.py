@@ -7,9 +7,12 @@ added their contributions, as in 004 Alg. 6.10:
 
     grad(node input) += backward(node, grad(node output))
 
-Leaf tensors that require grad accumulate into ``.grad``. Unless ``retain_graph`` is set,
-each node's saved values are released as soon as its backward has run, so peak memory
-follows what is still needed.
+Leaf tensors that require grad accumulate into ``.grad`` as PyTorch's AccumulateGrad does:
+once their last consumer has sent its part, the contributions' sum goes through the leaf's
+hooks and into ``.grad``; a fresh gradient that nothing else holds becomes ``.grad`` without
+a copy. Unless ``retain_graph`` is set, each node's saved values are released as soon as its
+backward has run, so peak memory follows what is still needed. ``autograd.grad`` runs only
+the nodes between the outputs and the requested inputs.
 """
 
 from __future__ import annotations
