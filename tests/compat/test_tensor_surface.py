@@ -306,3 +306,27 @@ def test_set_printoptions_prints_like_torch(options):
     assert repr(deepnum.tensor(values[0])) == repr(torch.tensor(values[0]))
     with pytest.raises(ValueError, match="profile must be one of"):
         deepnum.set_printoptions(profile="long")
+
+
+@pytest.mark.parametrize("n, lengths", [(10, [0.3, 0.3, 0.4]), (11, [0.3, 0.3, 0.4]), (13, [0.1, 0.2, 0.7]), (9, [6, 3])])
+def test_random_split_sizes_and_dataloader_batches_like_torch(n, lengths):
+    from deepnum.utils.data import DataLoader, TensorDataset, random_split
+
+    ours = [len(s) for s in random_split(TensorDataset(deepnum.ones(n)), lengths, generator=deepnum.Generator().manual_seed(0))]
+    theirs = [len(s) for s in torch.utils.data.random_split(torch.utils.data.TensorDataset(torch.ones(n)), lengths)]
+    assert ours == theirs
+    x = np.arange(n)
+    for drop_last in (False, True):
+        a = [b.tolist() for (b,) in DataLoader(TensorDataset(deepnum.tensor(x)), batch_size=4, drop_last=drop_last)]
+        b = [b.tolist() for (b,) in torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.tensor(x)), batch_size=4, drop_last=drop_last)]
+        assert a == b
+    shuffled = [v for (b,) in DataLoader(TensorDataset(deepnum.tensor(x)), batch_size=4, shuffle=True) for v in b.tolist()]
+    assert sorted(shuffled) == list(range(n))
+
+
+def test_jit_runs_eagerly():
+    model = dnn.Linear(2, 2)
+    assert deepnum.jit.script(model) is model and deepnum.jit.trace(model, deepnum.ones(1, 2)) is model
+    assert not deepnum.jit.is_scripting()
+    with pytest.raises(NotImplementedError, match=r"no TorchScript.*state_dict"):
+        deepnum.jit.save(model, "m.pt")
