@@ -138,3 +138,13 @@ def test_setitem_errors_like_torch():
         x[0] = deepnum.ones(4)
     with pytest.raises(IndexError, match="5"):
         x[5] = 1.0
+
+
+@pytest.mark.xfail(strict=True, reason="deepnum tracks no views: an in-place op recorded on a view (x[0][1] = v in "
+                   "autograd) changes the view, not its base; write x[0, 1] = v instead")
+def test_recorded_assignment_through_a_chained_view_reaches_the_base():
+    a = deepnum.ones(2, 3, requires_grad=True)
+    v = deepnum.tensor(5.0, requires_grad=True)
+    x = a * 2
+    x[0][1] = v
+    assert x[0, 1].item() == 5.0
