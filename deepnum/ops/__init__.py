@@ -49,8 +49,10 @@ def _install() -> None:
     for family in _FAMILIES:
         for name in getattr(family, "__all__", None) or _public(family):
             g[name] = getattr(family, name)
-        for alias, fn in vars(family).items():
-            if callable(fn) and not alias.startswith("_") and alias not in g and not isinstance(fn, type):
+        for alias, fn in vars(family).items():  # aliases such as ``subtract = sub``
+            home = getattr(fn, "__module__", None) or ""
+            public_op = home.startswith("deepnum.ops.") and home != "deepnum.ops._util"
+            if public_op and callable(fn) and not alias.startswith("_") and alias not in g and not isinstance(fn, type):
                 g[alias] = fn
         for name, method in getattr(family, "TENSOR_METHODS", {}).items():
             setattr(Tensor, name, method)

@@ -188,8 +188,8 @@ def _binary(fn):
     return op
 
 
-add_ = _binary(Add)
-sub_ = _binary(Sub)
+_add = _binary(Add)
+_sub = _binary(Sub)
 mul = _binary(Mul)
 maximum = _binary(Maximum)
 minimum = _binary(Minimum)
@@ -199,14 +199,14 @@ def add(input, other, *, alpha=1):
     """``input + alpha * other`` with broadcasting."""
     if alpha != 1:
         other = mul(other, alpha)
-    return add_(input, other)
+    return _add(input, other)
 
 
 def sub(input, other, *, alpha=1):
     """``input - alpha * other`` with broadcasting."""
     if alpha != 1:
         other = mul(other, alpha)
-    return sub_(input, other)
+    return _sub(input, other)
 
 
 subtract = sub
@@ -403,7 +403,7 @@ def _reflected(op):
 
 
 TENSOR_METHODS = {
-    "__add__": add_, "__radd__": _reflected(add_), "__sub__": sub_, "__rsub__": _reflected(sub_),
+    "__add__": _add, "__radd__": _reflected(_add), "__sub__": _sub, "__rsub__": _reflected(_sub),
     "__mul__": mul, "__rmul__": _reflected(mul), "__truediv__": div,
     "__rtruediv__": _reflected(div), "__pow__": pow, "__rpow__": _reflected(pow),
     "__neg__": neg, "__abs__": abs,
@@ -416,7 +416,7 @@ TENSOR_METHODS = {
 }
 
 UFUNCS = {
-    "add": add_, "subtract": sub_, "multiply": mul, "true_divide": div, "divide": div,
+    "add": _add, "subtract": _sub, "multiply": mul, "true_divide": div, "divide": div,
     "power": pow, "negative": neg, "exp": exp, "log": log, "sqrt": sqrt, "tanh": tanh,
     "absolute": abs, "maximum": maximum, "minimum": minimum,
 }
