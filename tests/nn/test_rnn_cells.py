@@ -168,3 +168,17 @@ def test_docstring_examples_run(name):
         module, extraglobs={"deepnum": deepnum}, optionflags=doctest.NORMALIZE_WHITESPACE
     )
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_dtype_mismatch():
+    with pytest.raises(
+        RuntimeError,
+        match=r"LSTM\(input_size=4, hidden_size=5\): input must have the type float32, got type float64",
+    ):
+        nn.LSTM(4, 5)(deepnum.zeros(3, 2, 4, dtype=deepnum.float64))
+    with pytest.raises(
+        RuntimeError, match=r"h_0 must have the type float64 of the input, got float32"
+    ):
+        nn.GRU(4, 5).double()(
+            deepnum.zeros(3, 2, 4, dtype=deepnum.float64), deepnum.zeros(1, 2, 5)
+        )

@@ -184,6 +184,9 @@ class RNNBase(Module):
             if batched and self.batch_first:
                 x = x.transpose(0, 1)
             mask = None
+        dtype = self.weight_ih_l0.dtype
+        if x.dtype != dtype:
+            raise RuntimeError(f"{name}: input must have the type {dtype}, got type {x.dtype}")
         h0, c0 = self._initial_states(x, hx, batched, name)
         if packed and input.sorted_indices is not None:
             order = input.sorted_indices.array
@@ -228,6 +231,10 @@ class RNNBase(Module):
                 )
             for k, (s, want) in enumerate(zip(states, shapes)):
                 label = ("h_0", "c_0")[k]
+                if s.dtype != x.dtype:
+                    raise RuntimeError(
+                        f"{name}: {label} must have the type {x.dtype} of the input, got {s.dtype}"
+                    )
                 if not batched and s.ndim != 2:
                     raise RuntimeError(
                         f"{name}: for unbatched 2-D input, {label} should also be 2-D "
