@@ -237,16 +237,19 @@ def copy_batch(rng, batch: int, length: int, bits: int):
 
 
 @pytest.mark.slow
-def test_ntm_learns_to_copy():
-    """NTM (controller 32, 16 × 8 memory) on 3-bit sequences of length 3: the bit error of the
-    recall phase on fresh sequences falls below 5 % (chance: 50 %)."""
+def test_ntm_learns_to_copy_through_its_memory():
+    """NTM (controller 16, 16 × 8 memory) on 4-bit sequences of 1-5 vectors. The controller is too
+    small to hold 20 bits, so the copy must go through the memory: the bit error of the recall
+    phase falls below 3 % on length 5 and stays below 10 % on length 8, never trained on
+    (chance: 50 %)."""
     deepnum.manual_seed(0)
     rng = np.random.default_rng(0)
-    bits, length = 3, 3
-    ntm = NeuralTuringMachine(bits + 1, bits, controller_size=32, memory_slots=16, memory_width=8)
+    bits = 4
+    ntm = NeuralTuringMachine(bits + 1, bits, controller_size=16, memory_slots=16, memory_width=8)
     opt = deepnum.optim.Adam(ntm.parameters(), lr=1e-2)
     start, errors = time.time(), []
-    for _ in range(600):
+    for _ in range(900):
+        length = int(rng.integers(1, 6))
         x, y = copy_batch(rng, 32, length, bits)
         opt.zero_grad()
         logits = ntm(x)[length + 1 :]
@@ -254,12 +257,15 @@ def test_ntm_learns_to_copy():
         nn.utils.clip_grad_norm_(ntm.parameters(), 10.0)
         opt.step()
         errors.append(((logits.detach().numpy() > 0) != (y.numpy() > 0.5)).mean())
-        if np.mean(errors[-50:]) < 0.01 and len(errors) >= 50 or time.time() - start > 150:
+        if len(errors) >= 100 and np.mean(errors[-100:]) < 0.001 or time.time() - start > 150:
             break
-    with deepnum.no_grad():
-        x, y = copy_batch(rng, 256, length, bits)
-        error = ((ntm(x)[length + 1 :].numpy() > 0) != (y.numpy() > 0.5)).mean()
-    assert error < 0.05, error
+
+    def bit_error(length):
+        with deepnum.no_grad():
+            x, y = copy_batch(rng, 256, length, bits)
+            return ((ntm(x)[length + 1 :].numpy() > 0) != (y.numpy() > 0.5)).mean()
+
+    assert bit_error(5) < 0.03 and bit_error(8) < 0.10, (bit_error(5), bit_error(8), len(errors))
 
 
 @pytest.mark.slow
