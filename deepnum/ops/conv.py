@@ -27,6 +27,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from deepnum._blas import matmul as gemm
 from deepnum.autograd.function import Function
 
 __all__: list[str] = []
@@ -169,12 +170,12 @@ def conv_forward(x, w, stride, pads, dilation, groups):
     o = w.shape[0]
     if _is_wide(len(kernel), stride):
         cols = _wide_cols(xp, kernel, dilation, groups)
-        y = np.matmul(w.reshape(groups, o // groups, -1), cols)  # one GEMM per group
+        y = gemm(w.reshape(groups, o // groups, -1), cols)  # one GEMM per group
         pitch = xp.shape[-1]
         y = y.reshape(o, x.shape[0], out[0], pitch)[..., : out[1]].swapaxes(0, 1)
         return y, cols, pitch
     cols = im2col(xp, kernel, stride, dilation, out, groups)
-    y = np.matmul(w.reshape(groups, o // groups, -1), cols)
+    y = gemm(w.reshape(groups, o // groups, -1), cols)
     return y.reshape(o, x.shape[0], *out).swapaxes(0, 1), cols, None
 
 
@@ -193,10 +194,10 @@ def conv_input_grad(g, w, in_sizes, stride, pads, dilation, groups, gm=None):
     )
     wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
     if wide:
-        cols = np.matmul(wt, _channel_major(g, groups, padded[-1]) if gm is None else gm)
+        cols = gemm(wt, _channel_major(g, groups, padded[-1]) if gm is None else gm)
         gx = _wide_col2im(cols, padded, kernel, dilation)
     else:
-        cols = np.matmul(wt, _channel_major(g, groups) if gm is None else gm)
+        cols = gemm(wt, _channel_major(g, groups) if gm is None else gm)
         gx = col2im(cols, padded, kernel, stride, dilation, g.shape[2:])
     return crop(gx, pads, in_sizes)
 
@@ -204,7 +205,7 @@ def conv_input_grad(g, w, in_sizes, stride, pads, dilation, groups, gm=None):
 def conv_weight_grad(g, cols, w_shape, groups, pitch=None, gm=None):
     """``conv_weight(x, g)`` from the im2col block of x: Σ_{n,p} g[n,o,p] · cols[c·t, n·p]."""
     gm = _channel_major(g, groups, pitch) if gm is None else gm
-    return np.matmul(gm, cols.transpose(0, 2, 1)).reshape(w_shape)
+    return gemm(gm, cols.transpose(0, 2, 1)).reshape(w_shape)
 
 
 def _bias_grad(g):

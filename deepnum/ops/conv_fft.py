@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from deepnum._blas import matmul as gemm
 from deepnum.autograd.function import Function
 from deepnum.ops.conv import crop, pad_zeros
 
@@ -38,7 +39,7 @@ def _spectra_product(a, b, nd):
     fshape = a.shape[2:]
     af = a.reshape(a.shape[0], a.shape[1], -1).transpose(2, 0, 1)
     bf = b.reshape(b.shape[0], b.shape[1], -1).transpose(2, 0, 1)
-    out = np.matmul(af, bf)  # (F, N, O)
+    out = gemm(af, bf)  # (F, N, O)
     return out.transpose(1, 2, 0).reshape(a.shape[0], b.shape[1], *fshape)
 
 
