@@ -6,6 +6,9 @@ optimiser step). Both frameworks get the same random images and labels and the s
 initial weights. The model is ``deepnum.models.LeNet``; the PyTorch twin has the same layers.
 
 Run: ``python benchmarks/bench_lenet.py`` (``--no-memory`` to skip the memory subprocesses).
+On shared cores the figures depend on threading: PyTorch's OpenMP threads spin after each
+parallel region (``OMP_WAIT_POLICY=PASSIVE`` stops that) and slow down whatever runs next;
+``OPENBLAS_NUM_THREADS=1`` shows deepnum without multi-threaded BLAS in its dense layers.
 """
 
 from __future__ import annotations
