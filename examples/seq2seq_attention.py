@@ -5,7 +5,8 @@ forcing, Adam, clipping); one decoder reads only the encoder's final state (the 
 003 §4.1), the other attends over all encoder states at every step (Bahdanau). Greedy decoding
 on fresh sequences gives the token accuracy per length: the context vector fades on long
 sequences, attention does not. The attention weights of one reversal are saved as a heat map,
-an anti-diagonal: output t looks at input S − t + 1.
+close to an anti-diagonal: output t looks at input S − t + 1, or at the step after it (the
+encoder runs left to right, so its state h_{i+1} still carries digit i).
 
 Run: python examples/seq2seq_attention.py [--steps 600] [--out seq2seq_attention.png]
 """
