@@ -339,3 +339,26 @@ def test_gpt_char_lm_falls_well_below_unigram_entropy():
     prompt = deepnum.tensor(vocab.encode("And God said")[None])
     sample = vocab.decode(model.generate(prompt, 200, temperature=0.8, top_k=10).numpy()[0])
     assert sample.startswith("And God said") and sample.count(" ") > 15
+
+
+@pytest.mark.parametrize("script, args", [
+    ("gpt_char_lm.py", ["--steps", "20", "--block", "16"]),
+    ("seq2seq_attention.py", ["--steps", "20", "--hidden", "16"]),
+    ("ntm_copy.py", ["--steps", "20"]),
+])
+def test_examples_run(script, args, tmp_path, monkeypatch, capsys):
+    """The example scripts run end to end (a few steps each) and print their report."""
+    import runpy
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / script
+    extra = ["--out", str(tmp_path / "attention.png")] if script == "seq2seq_attention.py" else []
+    monkeypatch.setattr(sys, "argv", [str(path), *args, *extra])
+    runpy.run_path(str(path), run_name="__main__")
+    out = capsys.readouterr().out
+    expected = {"gpt_char_lm.py": "--- temperature 1.0", "seq2seq_attention.py": "context vector",
+                "ntm_copy.py": "most-weighted memory slot"}[script]
+    assert expected in out
+    if extra:
+        assert (tmp_path / "attention.png").stat().st_size > 1000
