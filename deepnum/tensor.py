@@ -23,7 +23,9 @@ class Tensor:
         tensor([2., 4., 6.])
     """
 
-    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "output_nr", "_hooks", "__weakref__")
+    # _view_of: (base tensor, index) when this tensor is a basic-indexing view of ``base``
+    # (set by ``x[index]``), so that in-place ops recorded on the view also update the base.
+    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "output_nr", "_hooks", "_view_of", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data=(), dtype=None, requires_grad: bool = False) -> None:

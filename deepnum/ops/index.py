@@ -184,7 +184,10 @@ def getitem(x: Tensor, index) -> Tensor:
     items = idx if isinstance(idx, tuple) else (idx,)
     if any(isinstance(i, np.ndarray) and i.dtype == bool and i.ndim > 0 for i in items):
         idx = _masks_to_positions(idx)
-    return GetItem.apply(x, idx)
+    out = GetItem.apply(x, idx)
+    if _is_basic(idx) and out.array.base is not None:
+        out._view_of = (x, idx)  # a view, as in PyTorch: in-place ops on it reach x (ops/inplace.py)
+    return out
 
 
 # ------------------------------------------------------------------- gather / scatter

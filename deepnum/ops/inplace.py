@@ -28,6 +28,15 @@ def apply_inplace(self: Tensor, op_name: str, compute, *args) -> Tensor:
             "operation; wrap it in deepnum.no_grad() or use an out-of-place op"
         )
     if _records(self, args):
+        base = getattr(self, "_view_of", None)
+        while base is not None:
+            base = base[0]
+            if _GradMode.enabled and base.requires_grad and base.grad_fn is None:
+                raise RuntimeError(
+                    f"{op_name}: a view of a leaf tensor that requires grad is being used in an "
+                    "in-place operation; wrap it in deepnum.no_grad() or use an out-of-place op"
+                )
+            base = getattr(base, "_view_of", None)
         result = compute(self, *args)
         if result.shape != self.shape:
             raise RuntimeError(
@@ -36,6 +45,9 @@ def apply_inplace(self: Tensor, op_name: str, compute, *args) -> Tensor:
             )
         self.array, self.grad_fn, self.output_nr = result.array, result.grad_fn, result.output_nr
         self.requires_grad = result.requires_grad
+        view_of = getattr(self, "_view_of", None)
+        if view_of is not None:
+            _write_back(self, *view_of)
         return self
     from deepnum.autograd.grad_mode import no_grad
 
@@ -52,6 +64,19 @@ def apply_inplace(self: Tensor, op_name: str, compute, *args) -> Tensor:
             ) from None
     np.copyto(self.array, value, casting="unsafe")
     return self
+
+
+def _write_back(view: Tensor, base: Tensor, index) -> None:
+    """After a recorded in-place op on ``view = base[index]``, record ``base[index] = view`` too.
+
+    This is PyTorch's rule that a view and its base change together: the base's new value
+    holds the view's result at ``index``, and gradients flow from the base into the view's
+    graph. The view then reads the base's new array again.
+    """
+    from deepnum.ops.index_put import IndexPut
+
+    apply_inplace(base, "in-place operation on a view", lambda b, v: IndexPut.apply(b, v, index, False), view)
+    view.array = base.array[index]
 
 
 def _inplace(fn_name: str):

@@ -140,11 +140,46 @@ def test_setitem_errors_like_torch():
         x[5] = 1.0
 
 
-@pytest.mark.xfail(strict=True, reason="deepnum tracks no views: an in-place op recorded on a view (x[0][1] = v in "
-                   "autograd) changes the view, not its base; write x[0, 1] = v instead")
-def test_recorded_assignment_through_a_chained_view_reaches_the_base():
+@pytest.mark.parametrize("case", ["chained_setitem", "three_levels", "view_mul_", "constant_base", "slice_view"])
+def test_recorded_inplace_on_a_view_reaches_the_base(case):
+    """PyTorch's views: ``x[0][1] = v`` or ``x[1].mul_(3)`` inside autograd change ``x`` and its graph."""
+    rng = np.random.default_rng(7)
+    a = deepnum.tensor(rng.standard_normal((3, 4, 2)).astype(np.float32), requires_grad=True)
+    v = deepnum.tensor(rng.standard_normal(()).astype(np.float32), requires_grad=True)
+    w = rng.standard_normal((3, 4, 2)).astype(np.float32)
+    ta, tv = to_torch(a), to_torch(v)
+
+    def run(lib, a, v):
+        x = a * 2 if case != "constant_base" else lib.zeros(3, 4, 2)
+        if case == "chained_setitem":
+            x[0][1] = v
+        elif case == "three_levels":
+            x[1][2][0] = v * 3
+        elif case == "view_mul_":
+            x[1].mul_(v)
+        elif case == "constant_base":
+            x[2][1] = v
+        else:
+            view = x[:, 1:3]
+            view[0] = v
+            view.add_(1.0)
+        return x
+
+    x, tx = run(deepnum, a, v), run(torch, ta, tv)
+    assert_close(x, tx)
+    (x * deepnum.tensor(w)).sum().backward()
+    (tx * torch.tensor(w)).sum().backward()
+    if case != "constant_base":
+        assert_close(a.grad, ta.grad)
+    assert_close(v.grad, tv.grad)
+
+
+def test_inplace_on_a_view_of_a_leaf_raises_like_torch():
     a = deepnum.ones(2, 3, requires_grad=True)
-    v = deepnum.tensor(5.0, requires_grad=True)
-    x = a * 2
-    x[0][1] = v
-    assert x[0, 1].item() == 5.0
+    with pytest.raises(RuntimeError, match="a view of a leaf tensor that requires grad"):
+        a[0][1] = 2.0
+    with pytest.raises(RuntimeError, match=r"mul_: a view of a leaf tensor that requires grad"):
+        a[1].mul_(2)
+    with deepnum.no_grad():
+        a[0][1] = 7.0
+    assert a.tolist() == [[1.0, 7.0, 1.0], [1.0, 1.0, 1.0]] and a.is_leaf
