@@ -47,6 +47,11 @@ def test_asking_for_cuda_explains_the_fix(make):
         make()
 
 
+def test_module_cuda_names_the_module_and_the_idiom():
+    with pytest.raises(RuntimeError, match=r"Sequential\.cuda\(\): deepnum runs on the CPU only.*model\.to\(device\)"):
+        dnn.Sequential(dnn.Linear(2, 2)).cuda()
+
+
 def test_tensor_cuda_names_the_tensor_and_the_idiom():
     with pytest.raises(RuntimeError, match=r"Tensor\.cuda\(\).*shape \(2, 3\).*cuda\.is_available\(\).*x\.to\(device\)"):
         deepnum.ones(2, 3).cuda()

@@ -280,10 +280,12 @@ class Module:
         return self
 
     def cuda(self, device=None) -> Module:
-        from deepnum.device import device as make_device
-
-        make_device("cuda")
-        return self
+        """Always raises: deepnum has no GPU; the message shows the device-agnostic idiom."""
+        raise RuntimeError(
+            f"{type(self).__name__}.cuda(): deepnum runs on the CPU only, so the module cannot be moved "
+            "to a CUDA device; write device = deepnum.device('cuda' if deepnum.cuda.is_available() "
+            "else 'cpu') and use model.to(device)"
+        )
 
     def type(self, dst_type) -> Module:
         return self.to(dst_type)
