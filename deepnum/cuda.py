@@ -26,3 +26,29 @@ def synchronize(device=None) -> None:
 
 def current_device() -> int:
     raise RuntimeError("deepnum.cuda.current_device(): no CUDA device; deepnum runs on the CPU only")
+
+
+def empty_cache() -> None:
+    """Nothing to free: there is no GPU memory."""
+
+
+def get_device_name(device=None) -> str:
+    raise RuntimeError("deepnum.cuda.get_device_name(): no CUDA device; deepnum runs on the CPU only")
+
+
+class amp:
+    """``torch.cuda.amp``'s names (``autocast``, ``GradScaler``), disabled as on a CPU-only machine."""
+
+    from deepnum.amp import GradScaler
+
+    class autocast:  # noqa: N801 - PyTorch's name
+        def __init__(self, enabled: bool = True, dtype=None, cache_enabled=None) -> None:
+            from deepnum.amp import autocast
+
+            self._ctx = autocast("cuda", dtype, enabled)
+
+        def __enter__(self):
+            return self._ctx.__enter__()
+
+        def __exit__(self, *exc):
+            return self._ctx.__exit__(*exc)

@@ -28,11 +28,17 @@ class Tensor:
     __slots__ = ("array", "requires_grad", "grad", "grad_fn", "output_nr", "_hooks", "_view_of", "__weakref__")
     __array_priority__ = 1000
 
-    def __init__(self, data=(), dtype=None, requires_grad: bool = False) -> None:
+    def __init__(self, data=(), *sizes, dtype=None, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
             data = data.array
         dtype = _dtype.to_dtype(dtype) if dtype is not None else None
-        array = np.array(data, dtype=dtype if dtype is not None else _dtype.get_default_dtype())
+        dtype = dtype if dtype is not None else _dtype.get_default_dtype()
+        if sizes or isinstance(data, (int, np.integer, Size)) and not isinstance(data, (bool, np.bool_)):
+            # PyTorch's legacy constructor: Tensor(2, 3) or Tensor(Size) is a tensor of that shape
+            shape = tuple(data) if isinstance(data, Size) else (data, *sizes)
+            array = np.zeros(tuple(int(n) for n in shape), dtype=dtype)
+        else:
+            array = np.array(data, dtype=dtype)
         self.array = array
         self.requires_grad = bool(requires_grad)
         self.grad = None

@@ -94,11 +94,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
 
     With ``create_graph=True`` the result is itself differentiable, which gives
-    higher-order derivatives (Hessians, 003 §2.5).
+    higher-order derivatives (Hessians, 003 §2.5). ``only_inputs`` is accepted and ignored,
+    as in PyTorch (deprecated there).
     """
     single = isinstance(inputs, Tensor)
     outputs = _as_sequence(outputs)

@@ -330,3 +330,45 @@ def test_jit_runs_eagerly():
     assert not deepnum.jit.is_scripting()
     with pytest.raises(NotImplementedError, match=r"no TorchScript.*state_dict"):
         deepnum.jit.save(model, "m.pt")
+
+
+def test_legacy_tensor_constructor_with_sizes():
+    assert deepnum.Tensor(2, 3).shape == tuple(torch.Tensor(2, 3).shape)
+    assert deepnum.Tensor(5).shape == (5,) and deepnum.Tensor(5).dtype == deepnum.float32
+    assert deepnum.Tensor(deepnum.Size([2, 1])).shape == (2, 1)
+    assert deepnum.Tensor([1, 2]).tolist() == [1.0, 2.0] and deepnum.Tensor().shape == (0,)
+    w = dnn.Parameter(deepnum.Tensor(4, 3))
+    dnn.init.kaiming_uniform_(w, a=5 ** 0.5)  # the custom-layer tutorial idiom
+    assert w.shape == (4, 3) and w.requires_grad and w.abs().max().item() > 0
+
+
+def test_wgan_gradient_penalty_idiom():
+    x = deepnum.tensor(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    tx = torch.tensor(x.detach().numpy(), requires_grad=True)
+    for lib, inp in ((deepnum, x), (torch, tx)):
+        out = (inp ** 3).sum(1)
+        grads = lib.autograd.grad(outputs=out, inputs=inp, grad_outputs=lib.ones(out.size()), create_graph=True,
+                                  retain_graph=True, only_inputs=True)[0]
+        ((grads.norm(2, dim=1) - 1) ** 2).mean().backward()
+    assert_close(x.grad, tx.grad)
+
+
+def test_amp_idioms_run_with_amp_off():
+    model = dnn.Linear(3, 1)
+    opt = deepnum.optim.SGD(model.parameters(), lr=0.1)
+    before = model.weight.detach().clone()
+    scaler = deepnum.cuda.amp.GradScaler(enabled=True)
+    assert not scaler.is_enabled() and not deepnum.amp.GradScaler("cuda").is_enabled()
+    with deepnum.autocast(device_type="cpu", dtype=deepnum.float16):
+        loss = model(deepnum.ones(2, 3)).sum()
+    assert loss.dtype == deepnum.float32  # no casting: computed in the tensors' own dtype
+    scaler.scale(loss).backward()
+    scaler.unscale_(opt)
+    scaler.step(opt)
+    scaler.update()
+    assert not deepnum.equal(model.weight, before)
+    with deepnum.cuda.amp.autocast(enabled=False):
+        pass
+    deepnum.cuda.empty_cache()
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        deepnum.cuda.get_device_name(0)

@@ -21,3 +21,5 @@ from deepnum.nn.modules.attention_forms import *  # noqa: F401,F403
 from deepnum.nn.modules.memory import *  # noqa: F401,F403
 from deepnum.nn.modules.vision import *  # noqa: F401,F403
 from deepnum.nn.modules.embedding_bag import *  # noqa: F401,F403
+from deepnum.nn.modules.instancenorm import *  # noqa: F401,F403
+from deepnum.nn.modules.padding import *  # noqa: F401,F403
