@@ -26,9 +26,66 @@ References:
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import re
+
 import numpy as np
 
 from deepnum.autograd.function import Function
+
+# A recurrent step's product below this many flops runs on one BLAS thread (see _step_threads).
+_SMALL_STEP_FLOPS = 1e8
+_blas_threads = None  # (set, get) from OpenBLAS, () when NumPy's BLAS is not OpenBLAS
+
+
+def _probe_blas():
+    """OpenBLAS's thread-count functions in the library NumPy loaded, or () if none."""
+    try:
+        with open("/proc/self/maps") as f:
+            libs = sorted(set(re.findall(r"/\S*openblas\S*\.so\S*", f.read())))
+    except OSError:
+        return ()
+    for path in libs:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_", "64_"), ("scipy_", ""), ("", "64_"), ("", "")):
+            setter = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            getter = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
+            if setter is not None and getter is not None:
+                setter.argtypes, setter.restype = (ctypes.c_int,), None
+                getter.restype = ctypes.c_int
+                return setter, getter
+    return ()
+
+
+@contextlib.contextmanager
+def _step_threads(n, k, m):
+    """Run a sequence kernel on one BLAS thread when its per-step (n, k) x (k, m) product is small.
+
+    OpenBLAS splits even a 0.1 ms product across its threads, which then wait for one another
+    at every call (and spin for a while after a threaded call); on a machine shared with other
+    work a waiting thread is often descheduled, and a training step of 100 such products takes
+    several times longer (measured, LSTM 64-256, T 50, batch 32, on 2 loaded cores: 140 ms with
+    two threads for everything, 77 ms with one; idle: within a few percent). Products this
+    small gain little from a second thread even on an idle machine, and mixing one-thread loop
+    products with two-thread big products leaves the second thread spinning against the loop,
+    so the whole kernel (loop and the few big GEMMs around it) runs on one thread.
+    """
+    global _blas_threads
+    if _blas_threads is None:
+        _blas_threads = _probe_blas()
+    threads = _blas_threads[1]() if _blas_threads and 2.0 * n * k * m < _SMALL_STEP_FLOPS else 1
+    if threads <= 1:
+        yield
+        return
+    _blas_threads[0](1)
+    try:
+        yield
+    finally:
+        _blas_threads[0](threads)
 
 
 def _sigmoid_(x: np.ndarray) -> np.ndarray:
@@ -318,6 +375,12 @@ class RNNStack(Function):
 
     @staticmethod
     def forward(ctx, config, x, h0, c0, *weights):
+        ctx.step_shape = (x.shape[1], weights[1].shape[1], weights[1].shape[0])
+        with _step_threads(*ctx.step_shape):
+            return RNNStack._forward(ctx, config, x, h0, c0, *weights)
+
+    @staticmethod
+    def _forward(ctx, config, x, h0, c0, *weights):
         mode, num_layers, D, has_bias, has_proj, drop_masks, mask = config
         per = 2 + 2 * has_bias + has_proj
         hn, cn, caches = [], [], []
@@ -360,6 +423,11 @@ class RNNStack(Function):
                 "RNN/LSTM/GRU: the fused sequence kernel does not support double backward "
                 "(create_graph=True); build the recurrence from RNNCell/LSTMCell/GRUCell instead"
             )
+        with _step_threads(*ctx.step_shape):
+            return RNNStack._backward(ctx, dout, dhn, dcn)
+
+    @staticmethod
+    def _backward(ctx, dout, dhn, dcn):
         mode, num_layers, D, has_bias, has_proj, drop_masks, _ = ctx.config
         (caches,) = ctx.saved_tensors
         per = 2 + 2 * has_bias + has_proj
