@@ -12,3 +12,4 @@ from deepnum.nn.functional.attention import *  # noqa: F401,F403
 from deepnum.nn.functional.vision import *  # noqa: F401,F403
 from deepnum.nn.functional.embedding_bag import *  # noqa: F401,F403
 from deepnum.nn.functional.instancenorm import *  # noqa: F401,F403
+from deepnum.nn.functional.margin_losses import *  # noqa: F401,F403

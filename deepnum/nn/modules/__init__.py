@@ -23,3 +23,4 @@ from deepnum.nn.modules.vision import *  # noqa: F401,F403
 from deepnum.nn.modules.embedding_bag import *  # noqa: F401,F403
 from deepnum.nn.modules.instancenorm import *  # noqa: F401,F403
 from deepnum.nn.modules.padding import *  # noqa: F401,F403
+from deepnum.nn.modules.margin_losses import *  # noqa: F401,F403
