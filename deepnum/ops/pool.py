@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.autograd.function import Function
+from deepnum.tensor import Tensor
 
 __all__: list[str] = []
 
@@ -72,13 +73,13 @@ class MaxPoolNd(Function):
 
     @staticmethod
     def backward(ctx, g):
-        if ctx.graph_mode:
-            raise RuntimeError(
-                "max_pool: second derivatives (create_graph=True) are not supported"
-            )
-        x, y = ctx.saved_tensors
+        x, y = (t.array if isinstance(t, Tensor) else t for t in ctx.saved_tensors)
         kernel, stride, padding, dilation, outs, extra = ctx.conf
         xp = _pad(x, padding, extra, -np.inf)
+        if ctx.graph_mode:  # route through a differentiable scatter (higher-order derivatives)
+            masks = _first_max_masks(xp, y, kernel, stride, dilation, outs)
+            geometry = (kernel, stride, dilation, outs, padding, xp.shape, x.shape)
+            return (MaxPoolScatter.apply(g, masks, geometry),) + (None,) * 5
         gx = np.zeros(xp.shape, dtype=g.dtype)
         free = np.ones(y.shape, dtype=bool)  # windows whose maximum is not yet assigned
         hit = np.empty(y.shape, dtype=bool)
@@ -95,6 +96,56 @@ class MaxPoolNd(Function):
                 gx[window] += g * hit
         gx = gx[(Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(x.shape[2:], padding))]
         return gx, None, None, None, None, None
+
+
+def _first_max_masks(xp, y, kernel, stride, dilation, outs) -> list:
+    """One boolean mask per kernel offset: where that offset is its window's first maximum."""
+    free = np.ones(y.shape, dtype=bool)
+    masks = []
+    for offset in np.ndindex(*kernel):
+        hit = (xp[_window(offset, stride, dilation, outs)] == y) & free
+        free &= ~hit
+        masks.append(hit)
+    return masks
+
+
+class MaxPoolScatter(Function):
+    """The max-pool backward as a linear map of the gradient: ``g`` onto each window's argmax."""
+
+    @staticmethod
+    def forward(ctx, g, masks, geometry):
+        kernel, stride, dilation, outs, padding, padded, shape = geometry
+        gx = np.zeros(padded, dtype=g.dtype)
+        for mask, offset in zip(masks, np.ndindex(*kernel)):
+            gx[_window(offset, stride, dilation, outs)] += g * mask
+        ctx.state = (masks, geometry)
+        return gx[(Ellipsis,) + tuple(slice(p, p + n) for n, p in zip(shape[2:], padding))]
+
+    @staticmethod
+    def backward(ctx, h):
+        masks, geometry = ctx.state
+        return MaxPoolGather.apply(h, masks, geometry), None, None
+
+
+class MaxPoolGather(Function):
+    """Adjoint of ``MaxPoolScatter``: read each window's argmax (the max pool with fixed masks)."""
+
+    @staticmethod
+    def forward(ctx, h, masks, geometry):
+        kernel, stride, dilation, outs, padding, padded, shape = geometry
+        hp = _pad(
+            h, padding, tuple(q - n - 2 * p for q, n, p in zip(padded[2:], shape[2:], padding)), 0
+        )
+        y = np.zeros(masks[0].shape, dtype=h.dtype)
+        for mask, offset in zip(masks, np.ndindex(*kernel)):
+            y += hp[_window(offset, stride, dilation, outs)] * mask
+        ctx.state = (masks, geometry)
+        return y
+
+    @staticmethod
+    def backward(ctx, gg):
+        masks, geometry = ctx.state
+        return MaxPoolScatter.apply(gg, masks, geometry), None, None
 
 
 def max_pool_argmax(x, y, kernel, stride, padding, dilation, ceil_mode):

@@ -192,3 +192,23 @@ def test_errors():
         ValueError, match="max_pool1d: kernel_size must be an int or a tuple of 1 ints"
     ):
         F.max_pool1d(deepnum.zeros(1, 1, 4), (2, 2))
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(kernel_size=2),
+        dict(kernel_size=3, stride=2, padding=1, ceil_mode=True),
+        dict(kernel_size=3, stride=1, dilation=2),
+    ],
+)
+def test_max_pool_second_derivatives(kw):
+    """create_graph through max pooling: its backward is a differentiable scatter."""
+    x = random_inputs((2, 3, 7, 8), dtype=np.float64)[0]
+    assert deepnum.autograd.gradgradcheck(lambda a: F.max_pool2d(a, **kw), (x,))
+    tx = torch.from_numpy(x.detach().numpy().copy()).requires_grad_()
+    (g,) = deepnum.autograd.grad((F.max_pool2d(x, **kw) ** 3).sum(), (x,), create_graph=True)
+    (g**2).sum().backward()
+    (tg,) = torch.autograd.grad((TF.max_pool2d(tx, **kw) ** 3).sum(), (tx,), create_graph=True)
+    (tg**2).sum().backward()
+    assert_close(x.grad, tx.grad)
