@@ -45,7 +45,7 @@ from deepnum import nn
 from deepnum import data, utils  # torch.utils.data as deepnum.data and deepnum.utils.data
 from deepnum import optim
 from deepnum import accelerator, cuda, distributions, onnx
-from deepnum import amp, backends, jit
+from deepnum import amp, backends, jit, testing
 from deepnum.amp import autocast
 from deepnum import _random_api as random
 from deepnum.compat import *  # noqa: F401,F403 - FloatTensor, pi, finfo, compile, ...

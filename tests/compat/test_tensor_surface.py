@@ -372,3 +372,17 @@ def test_amp_idioms_run_with_amp_off():
     deepnum.cuda.empty_cache()
     with pytest.raises(RuntimeError, match="no CUDA device"):
         deepnum.cuda.get_device_name(0)
+
+
+def test_testing_assert_close_like_torch():
+    a = deepnum.tensor([1.0, 2.0, 3.0])
+    deepnum.testing.assert_close(a, a + 1e-6)
+    deepnum.testing.assert_close({"w": [a, 3]}, {"w": [a.clone(), 3]})
+    deepnum.testing.assert_close(deepnum.tensor([float("nan")]), deepnum.tensor([float("nan")]), equal_nan=True)
+    with pytest.raises(AssertionError, match=r"(?s)Mismatched elements: 1 / 3.*index \(1,\)"):
+        deepnum.testing.assert_close(a, deepnum.tensor([1.0, 2.1, 3.0]))
+    with pytest.raises(AssertionError, match="dtype"):
+        deepnum.testing.assert_close(a, a.double())
+    with pytest.raises(AssertionError):
+        torch.testing.assert_close(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.1, 3.0]))  # the same verdict
+    deepnum.testing.assert_close(a, deepnum.tensor([1.0, 2.1, 3.0]), rtol=0.1, atol=0.0)
