@@ -114,9 +114,61 @@ def _cuda(self, device=None, non_blocking: bool = False, memory_format=None) -> 
     )
 
 
-__all__ = ["is_tensor", "numel", "is_floating_point"]
+def masked_scatter(input, mask, source) -> Tensor:
+    """``input`` with the positions where ``mask`` (broadcast) is True filled, in row-major
+    order, by the first elements of ``source``; differentiable in ``input`` and ``source``."""
+    from deepnum.ops._util import as_tensor_arg, cast
+    from deepnum.ops.index_put import IndexPut
+
+    x, src = as_tensor_arg(input), as_tensor_arg(source)
+    m = np.broadcast_to(np.asarray(mask.array if isinstance(mask, Tensor) else mask, dtype=bool), x.shape)
+    positions = np.nonzero(m)
+    count = positions[0].size if positions else 0
+    if count > src.numel():
+        raise RuntimeError(f"masked_scatter: the mask selects {count} elements but source has only {src.numel()}")
+    values = cast(src.reshape(-1)[:count], x.dtype)
+    return IndexPut.apply(x, values, positions, False)
+
+
+def _masked_scatter_(self, mask, source) -> Tensor:
+    from deepnum.ops.inplace import apply_inplace
+
+    return apply_inplace(self, "masked_scatter_", lambda s, v: masked_scatter(s, mask, v), source)
+
+
+def _index_copy_(self, dim: int, index, source) -> Tensor:
+    from deepnum.ops import index_copy
+    from deepnum.ops.inplace import apply_inplace
+
+    return apply_inplace(self, "index_copy_", lambda s, v: index_copy(s, dim, index, v), source)
+
+
+def _apply_(self, callable) -> Tensor:
+    """Replace every element by ``callable(element)`` (a Python loop; not differentiable)."""
+    if _GradMode.enabled and self.requires_grad:
+        raise RuntimeError("apply_: the tensor requires grad; apply_ is not differentiable (use deepnum.no_grad())")
+    flat = self.array.reshape(-1)
+    flat[...] = [callable(v) for v in flat.tolist()]
+    if not np.shares_memory(flat, self.array):
+        self.array[...] = flat.reshape(self.array.shape)
+    return self
+
+
+def _data_ptr(self) -> int:
+    """Address of the first element (equal for tensors sharing memory at the same offset)."""
+    return int(self.array.__array_interface__["data"][0])
+
+
+def _share_memory_(self) -> Tensor:
+    """Nothing to do: deepnum loads data in-process, so there is no other process to share with."""
+    return self
+
+
+__all__ = ["is_tensor", "numel", "is_floating_point", "masked_scatter"]
 
 TENSOR_METHODS = {
     "t_": _t_, "squeeze_": _squeeze_, "unsqueeze_": _unsqueeze_, "fill_diagonal_": _fill_diagonal_,
     "is_contiguous": _is_contiguous, "new": _new, "multinomial": _multinomial_method, "cuda": _cuda,
+    "masked_scatter": masked_scatter, "masked_scatter_": _masked_scatter_, "index_copy_": _index_copy_,
+    "apply_": _apply_, "data_ptr": _data_ptr, "share_memory_": _share_memory_, "is_shared": lambda self: False,
 }

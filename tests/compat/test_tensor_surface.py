@@ -386,3 +386,26 @@ def test_testing_assert_close_like_torch():
     with pytest.raises(AssertionError):
         torch.testing.assert_close(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.1, 3.0]))  # the same verdict
     deepnum.testing.assert_close(a, deepnum.tensor([1.0, 2.1, 3.0]), rtol=0.1, atol=0.0)
+
+
+def test_masked_scatter_index_copy_apply_data_ptr():
+    mask = np.array([[True, False, True], [False, True, True]])
+    check_against_torch(lambda x, s: x.masked_scatter(deepnum.tensor(mask), s),
+                        lambda x, s: x.masked_scatter(torch.tensor(mask), s), random_inputs((2, 3), (7,)))
+    check_against_torch(lambda x, s: deepnum.masked_scatter(x, deepnum.tensor(mask[0]), s),
+                        lambda x, s: torch.masked_scatter(x, torch.tensor(mask[0]), s), random_inputs((2, 3), (2, 3)))
+    a, t = deepnum.zeros(2, 3), torch.zeros(2, 3)
+    a.masked_scatter_(deepnum.tensor(mask), deepnum.arange(1.0, 8.0))
+    t.masked_scatter_(torch.tensor(mask), torch.arange(1.0, 8.0))
+    assert a.tolist() == t.tolist()
+    a, t = deepnum.zeros(4, 2), torch.zeros(4, 2)
+    a.index_copy_(0, deepnum.tensor([3, 1]), deepnum.ones(2, 2))
+    t.index_copy_(0, torch.tensor([3, 1]), torch.ones(2, 2))
+    assert a.tolist() == t.tolist()
+    x = deepnum.arange(6.0).reshape(2, 3)
+    assert x.t().apply_(lambda v: v * 10).tolist() == torch.arange(6.0).reshape(2, 3).t().apply_(lambda v: v * 10).tolist()
+    assert x.tolist() == [[0.0, 10.0, 20.0], [30.0, 40.0, 50.0]]  # through the transposed view
+    assert x.data_ptr() == x.data.data_ptr() and x[1].data_ptr() != x.data_ptr()
+    assert x.share_memory_() is x
+    with pytest.raises(RuntimeError, match="the mask selects 3 elements but source has only 2"):
+        deepnum.zeros(3).masked_scatter(deepnum.ones(3) > 0, deepnum.ones(2))
