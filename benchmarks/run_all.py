@@ -8,6 +8,10 @@ figures and keeps the others' (each section says when it was measured).
 Run with OpenBLAS left to pick its own kernel for the CPU:
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE nice python benchmarks/run_all.py
+
+``--only mlp lstm`` (or ``bench_mlp.py`` ...) runs some scripts. ``bench_peers.py`` (deepnum
+against MyGrad and HIPS autograd, which are not deepnum dependencies) runs only with
+``--peers-python PATH``, a Python that has them installed; its figures are kept and reported too.
 """
 
 from __future__ import annotations
@@ -30,9 +34,9 @@ def _now() -> str:
     return f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
 
 
-def run(script: str, extra: list[str]) -> dict | None:
+def run(script: str, extra: list[str], python: str = sys.executable) -> dict | None:
     """Run one script; its JSON result (stamped with the time) or None if it failed."""
-    proc = subprocess.run([sys.executable, script, *extra], capture_output=True, text=True,
+    proc = subprocess.run([python, script, *extra], capture_output=True, text=True,
                           cwd=HERE)
     sys.stdout.write(proc.stdout)
     if proc.returncode != 0:
@@ -51,6 +55,25 @@ def kept_results() -> list[dict]:
         with open(path) as f:
             runs.append(json.load(f))
     return runs
+
+
+PEERS_FILE = os.path.join(RESULTS_DIR, "peers.json")
+
+
+def _peers_section() -> list[str]:
+    if not os.path.exists(PEERS_FILE):
+        return []
+    with open(PEERS_FILE) as f:
+        r = json.load(f)
+    lines = ["## MNIST MLP epoch against NumPy autograd libraries (`bench_peers.py`)", "",
+             f"Measured {r.get('measured', '?')}, load average {r.get('loadavg_1min', 0):.2f}, "
+             f"NumPy {r['numpy']}; same workload as `bench_mlp.py` (loop), interleaved with "
+             "deepnum in one process.", "",
+             "| peer | deepnum | peer | ratio deepnum/peer | samples |", "|---|---:|---:|---:|---:|"]
+    for c in r["results"]:
+        lines.append(f"| {c['peer']} {c['version']} | {c['deepnum_s']:.2f} s | {c['peer_s']:.2f} s "
+                     f"| {c['ratio']:.2f} | {c['repeats']} x 1 |")
+    return lines + [""]
 
 
 def _mem(r: dict, lib: str) -> str:
@@ -103,17 +126,24 @@ def report(runs: list[dict]) -> str:
                 f"{c['repeats']} x {c['number']} |"
             )
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _peers_section())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="bench_*.py scripts to run (default: all)")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite RESULTS.md")
+    parser.add_argument("--peers-python", metavar="PATH",
+                        help="a Python with mygrad/autograd: also run bench_peers.py with it")
     args, extra = parser.parse_known_args()
-    scripts = sorted(glob.glob(os.path.join(HERE, "bench_*.py")))
+    peers = os.path.join(HERE, "bench_peers.py")
+    scripts = [s for s in sorted(glob.glob(os.path.join(HERE, "bench_*.py"))) if s != peers]
     if args.only:
-        scripts = [s for s in scripts if os.path.basename(s) in args.only]
+        wanted = {n.removeprefix("bench_").removesuffix(".py") for n in args.only}
+        unknown = wanted - {os.path.basename(s)[6:-3] for s in scripts}
+        if unknown:
+            parser.error(f"no benchmark script for: {', '.join(sorted(unknown))}")
+        scripts = [s for s in scripts if os.path.basename(s)[6:-3] in wanted]
     os.makedirs(RESULTS_DIR, exist_ok=True)
     failed = []
     for script in scripts:
@@ -124,6 +154,13 @@ def main() -> None:
         name = os.path.splitext(os.path.basename(script))[0]
         with open(os.path.join(RESULTS_DIR, name + ".json"), "w") as f:
             json.dump(result, f, indent=1)
+    if args.peers_python:
+        result = run(peers, [], python=args.peers_python)
+        if result is None:
+            failed.append("bench_peers.py")
+        else:
+            with open(PEERS_FILE, "w") as f:
+                json.dump(result, f, indent=1)
     runs = kept_results()
     if not args.no_write and runs:
         with open(os.path.join(HERE, "RESULTS.md"), "w") as f:
