@@ -17,7 +17,9 @@ __all__ = ["autocast", "GradScaler"]
 class autocast:
     """``torch.autocast(device_type, dtype=None, enabled=True, cache_enabled=None)``: no casting."""
 
-    def __init__(self, device_type: str = "cpu", dtype=None, enabled: bool = True, cache_enabled=None) -> None:
+    def __init__(
+        self, device_type: str = "cpu", dtype=None, enabled: bool = True, cache_enabled=None
+    ) -> None:
         self.device_type, self.fast_dtype, self.enabled = device_type, dtype, enabled
 
     def __enter__(self):
@@ -38,8 +40,15 @@ class autocast:
 class GradScaler:
     """Loss scaling for float16 training, always disabled here (no float16 autocast)."""
 
-    def __init__(self, device: str = "cpu", init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
-                 backoff_factor: float = 0.5, growth_interval: int = 2000, enabled: bool = True) -> None:
+    def __init__(
+        self,
+        device: str = "cpu",
+        init_scale: float = 2.0**16,
+        growth_factor: float = 2.0,
+        backoff_factor: float = 0.5,
+        growth_interval: int = 2000,
+        enabled: bool = True,
+    ) -> None:
         self._enabled = False
 
     def is_enabled(self) -> bool:

@@ -55,7 +55,9 @@ class _TensorTypeMeta(type):
                 return Tensor._make(np.zeros(tuple(data), dtype=cls.dtype), False, None, 0)
             return tensor(data, dtype=cls.dtype)
         if not all(isinstance(a, (int, np.integer)) for a in args):
-            raise TypeError(f"{cls.__name__}(): expected sizes (ints) or one sequence of data, got {args!r}")
+            raise TypeError(
+                f"{cls.__name__}(): expected sizes (ints) or one sequence of data, got {args!r}"
+            )
         return Tensor._make(np.zeros(tuple(int(a) for a in args), dtype=cls.dtype), False, None, 0)
 
     def __repr__(cls) -> str:
@@ -63,7 +65,9 @@ class _TensorTypeMeta(type):
 
 
 def _tensor_type(name: str, dt: np.dtype):
-    return _TensorTypeMeta(name, (), {"dtype": dt, "__doc__": f"Legacy name for tensors of dtype {dt}."})
+    return _TensorTypeMeta(
+        name, (), {"dtype": dt, "__doc__": f"Legacy name for tensors of dtype {dt}."}
+    )
 
 
 FloatTensor = _tensor_type("FloatTensor", _dtype.float32)
@@ -76,8 +80,20 @@ ByteTensor = _tensor_type("ByteTensor", _dtype.uint8)
 CharTensor = _tensor_type("CharTensor", _dtype.int8)
 BoolTensor = _tensor_type("BoolTensor", _dtype.bool)
 
-TENSOR_TYPES = {t.__name__: t for t in (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,
-                                        ShortTensor, ByteTensor, CharTensor, BoolTensor)}
+TENSOR_TYPES = {
+    t.__name__: t
+    for t in (
+        FloatTensor,
+        DoubleTensor,
+        HalfTensor,
+        LongTensor,
+        IntTensor,
+        ShortTensor,
+        ByteTensor,
+        CharTensor,
+        BoolTensor,
+    )
+}
 
 
 def tensor_type_dtype(name: str):
@@ -118,12 +134,16 @@ def are_deterministic_algorithms_enabled() -> bool:
     return _deterministic[0]
 
 
-_PROFILES = {"default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
-             "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
-             "full": dict(precision=4, threshold=float("inf"), edgeitems=3, linewidth=80)}
+_PROFILES = {
+    "default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+    "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+    "full": dict(precision=4, threshold=float("inf"), edgeitems=3, linewidth=80),
+}
 
 
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None) -> None:
+def set_printoptions(
+    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
+) -> None:
     """How tensors print, as ``torch.set_printoptions``.
 
     Args:
@@ -138,9 +158,16 @@ def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=N
 
     if profile is not None:
         if profile not in _PROFILES:
-            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+            raise ValueError(
+                f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}"
+            )
         PRINT_OPTIONS.update(_PROFILES[profile])
-    for name, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems), ("linewidth", linewidth)):
+    for name, value in (
+        ("precision", precision),
+        ("threshold", threshold),
+        ("edgeitems", edgeitems),
+        ("linewidth", linewidth),
+    ):
         if value is not None:
             PRINT_OPTIONS[name] = value
     PRINT_OPTIONS["sci_mode"] = sci_mode
@@ -157,7 +184,18 @@ def compile(model=None, **kwargs):
 
 
 __all__ = [
-    "pi", "e", "inf", "nan", "dtype", "finfo", "iinfo", "set_num_threads", "get_num_threads",
-    "use_deterministic_algorithms", "are_deterministic_algorithms_enabled", "compile", "set_printoptions",
+    "pi",
+    "e",
+    "inf",
+    "nan",
+    "dtype",
+    "finfo",
+    "iinfo",
+    "set_num_threads",
+    "get_num_threads",
+    "use_deterministic_algorithms",
+    "are_deterministic_algorithms_enabled",
+    "compile",
+    "set_printoptions",
     *TENSOR_TYPES,
 ]

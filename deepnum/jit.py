@@ -7,7 +7,17 @@ decorators. Saving a scripted program is not possible: ``save``/``load`` explain
 
 from __future__ import annotations
 
-__all__ = ["script", "trace", "ignore", "unused", "export", "is_scripting", "is_tracing", "save", "load"]
+__all__ = [
+    "script",
+    "trace",
+    "ignore",
+    "unused",
+    "export",
+    "is_scripting",
+    "is_tracing",
+    "save",
+    "load",
+]
 
 
 def script(obj, *args, **kwargs):

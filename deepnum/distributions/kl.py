@@ -26,6 +26,7 @@ _KL = {}
 
 def register_kl(type_p, type_q):
     """Decorator registering ``fn(p, q)`` as the KL divergence between these two types."""
+
     def decorator(fn):
         _KL[type_p, type_q] = fn
         return fn
@@ -53,10 +54,17 @@ def _const(mask: np.ndarray, value: float, dtype) -> Tensor:
 
 def _fix(t: Tensor, inf_where: np.ndarray, zero_where: np.ndarray) -> Tensor:
     """``t`` with +inf where q has no mass but p has, and 0 where p has no mass (0·log 0 = 0)."""
-    inf_where, zero_where = np.broadcast_to(inf_where, t.shape), np.broadcast_to(zero_where, t.shape)
+    inf_where, zero_where = (
+        np.broadcast_to(inf_where, t.shape),
+        np.broadcast_to(zero_where, t.shape),
+    )
     zeros = Tensor._make(np.zeros((), t.dtype), False, None, 0)
     t = ops.where(Tensor._make(zero_where, False, None, 0), zeros, t)
-    return ops.where(Tensor._make(inf_where & ~zero_where, False, None, 0), Tensor._make(np.array(np.inf, t.dtype), False, None, 0), t)
+    return ops.where(
+        Tensor._make(inf_where & ~zero_where, False, None, 0),
+        Tensor._make(np.array(np.inf, t.dtype), False, None, 0),
+        t,
+    )
 
 
 @register_kl(Normal, Normal)
@@ -93,7 +101,9 @@ def _kl_uniform_uniform(p, q):
 @register_kl(Independent, Independent)
 def _kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
-        raise NotImplementedError("kl_divergence: Independent distributions with different reinterpreted_batch_ndims")
+        raise NotImplementedError(
+            "kl_divergence: Independent distributions with different reinterpreted_batch_ndims"
+        )
     result = kl_divergence(p.base_dist, q.base_dist)
     n = p.reinterpreted_batch_ndims
     return result.sum(tuple(range(-n, 0))) if n else result
@@ -109,4 +119,6 @@ def _kl_mvn_mvn(p, q):
     m = TriangularSolve.apply(Lq_b, Lp.expand(*(batch + (k, k))))
     diff = (q.loc - p.loc).expand(*(batch + (k,))).unsqueeze(-1)
     z = TriangularSolve.apply(Lq_b, diff).squeeze(-1)
-    return 0.5 * ((m * m).sum((-2, -1)) + (z * z).sum(-1) - k) + q._half_log_det() - p._half_log_det()
+    return (
+        0.5 * ((m * m).sum((-2, -1)) + (z * z).sum(-1) - k) + q._half_log_det() - p._half_log_det()
+    )

@@ -74,13 +74,23 @@ def _fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
     from deepnum.ops.elementwise import where
 
     if self.ndim < 2:
-        raise RuntimeError(f"fill_diagonal_: dimensions must larger than 1 (got a {self.ndim}-d tensor)")
+        raise RuntimeError(
+            f"fill_diagonal_: dimensions must larger than 1 (got a {self.ndim}-d tensor)"
+        )
     if self.ndim > 2 and len(set(self.shape)) != 1:
-        raise RuntimeError(f"fill_diagonal_: all dimensions of input must be of equal length (got shape {tuple(self.shape)})")
+        raise RuntimeError(
+            f"fill_diagonal_: all dimensions of input must be of equal length (got shape {tuple(self.shape)})"
+        )
     mask = np.zeros(self.shape, dtype=bool)
     np.fill_diagonal(mask, True, wrap=wrap)
     value = np.asarray(fill_value, dtype=self.dtype)
-    return apply_inplace(self, "fill_diagonal_", lambda s: where(Tensor._make(mask, False, None, 0), Tensor._make(value, False, None, 0), s))
+    return apply_inplace(
+        self,
+        "fill_diagonal_",
+        lambda s: where(
+            Tensor._make(mask, False, None, 0), Tensor._make(value, False, None, 0), s
+        ),
+    )
 
 
 def _is_contiguous(self, memory_format=None) -> bool:
@@ -99,7 +109,9 @@ def _new(self, *args, **kwargs) -> Tensor:
     return Tensor._make(np.zeros(tuple(int(a) for a in args), dtype=self.dtype), False, None, 0)
 
 
-def _multinomial_method(self, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+def _multinomial_method(
+    self, num_samples: int, replacement: bool = False, *, generator=None
+) -> Tensor:
     from deepnum.ops.creation import multinomial
 
     return multinomial(self, num_samples, replacement, generator=generator)
@@ -121,11 +133,15 @@ def masked_scatter(input, mask, source) -> Tensor:
     from deepnum.ops.index_put import IndexPut
 
     x, src = as_tensor_arg(input), as_tensor_arg(source)
-    m = np.broadcast_to(np.asarray(mask.array if isinstance(mask, Tensor) else mask, dtype=bool), x.shape)
+    m = np.broadcast_to(
+        np.asarray(mask.array if isinstance(mask, Tensor) else mask, dtype=bool), x.shape
+    )
     positions = np.nonzero(m)
     count = positions[0].size if positions else 0
     if count > src.numel():
-        raise RuntimeError(f"masked_scatter: the mask selects {count} elements but source has only {src.numel()}")
+        raise RuntimeError(
+            f"masked_scatter: the mask selects {count} elements but source has only {src.numel()}"
+        )
     values = cast(src.reshape(-1)[:count], x.dtype)
     return IndexPut.apply(x, values, positions, False)
 
@@ -146,7 +162,9 @@ def _index_copy_(self, dim: int, index, source) -> Tensor:
 def _apply_(self, callable) -> Tensor:
     """Replace every element by ``callable(element)`` (a Python loop; not differentiable)."""
     if _GradMode.enabled and self.requires_grad:
-        raise RuntimeError("apply_: the tensor requires grad; apply_ is not differentiable (use deepnum.no_grad())")
+        raise RuntimeError(
+            "apply_: the tensor requires grad; apply_ is not differentiable (use deepnum.no_grad())"
+        )
     flat = self.array.reshape(-1)
     flat[...] = [callable(v) for v in flat.tolist()]
     if not np.shares_memory(flat, self.array):
@@ -167,8 +185,19 @@ def _share_memory_(self) -> Tensor:
 __all__ = ["is_tensor", "numel", "is_floating_point", "masked_scatter"]
 
 TENSOR_METHODS = {
-    "t_": _t_, "squeeze_": _squeeze_, "unsqueeze_": _unsqueeze_, "fill_diagonal_": _fill_diagonal_,
-    "is_contiguous": _is_contiguous, "new": _new, "multinomial": _multinomial_method, "cuda": _cuda,
-    "masked_scatter": masked_scatter, "masked_scatter_": _masked_scatter_, "index_copy_": _index_copy_,
-    "apply_": _apply_, "data_ptr": _data_ptr, "share_memory_": _share_memory_, "is_shared": lambda self: False,
+    "t_": _t_,
+    "squeeze_": _squeeze_,
+    "unsqueeze_": _unsqueeze_,
+    "fill_diagonal_": _fill_diagonal_,
+    "is_contiguous": _is_contiguous,
+    "new": _new,
+    "multinomial": _multinomial_method,
+    "cuda": _cuda,
+    "masked_scatter": masked_scatter,
+    "masked_scatter_": _masked_scatter_,
+    "index_copy_": _index_copy_,
+    "apply_": _apply_,
+    "data_ptr": _data_ptr,
+    "share_memory_": _share_memory_,
+    "is_shared": lambda self: False,
 }

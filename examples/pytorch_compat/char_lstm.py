@@ -69,8 +69,10 @@ class CharModel(nn.Module):
 
     def init_hidden(self, bsz):
         weight = next(self.parameters())
-        return (weight.new_zeros(self.nlayers, bsz, self.nhid),
-                weight.new_zeros(self.nlayers, bsz, self.nhid))
+        return (
+            weight.new_zeros(self.nlayers, bsz, self.nhid),
+            weight.new_zeros(self.nlayers, bsz, self.nhid),
+        )
 
 
 def repackage_hidden(h):
@@ -82,14 +84,14 @@ def repackage_hidden(h):
 
 def get_batch(source, i, bptt):
     seq_len = min(bptt, len(source) - 1 - i)
-    data = source[i:i + seq_len]
-    target = source[i + 1:i + 1 + seq_len].view(-1)
+    data = source[i : i + seq_len]
+    target = source[i + 1 : i + 1 + seq_len].view(-1)
     return data, target
 
 
 def evaluate(model, criterion, data_source, bptt, eval_batch_size):
     model.eval()
-    total_loss = 0.
+    total_loss = 0.0
     hidden = model.init_hidden(eval_batch_size)
     with torch.no_grad():
         for i in range(0, data_source.size(0) - 1, bptt):
@@ -157,11 +159,17 @@ def main(argv=None):
             torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
             optimizer.step()
         val_loss = evaluate(model, criterion, val_data, args.bptt, 1)
-        print("| end of epoch {:3d} | time: {:5.2f}s | train loss {:5.2f} | valid loss {:5.2f} | "
-              "valid ppl {:8.2f}".format(epoch, time.time() - epoch_start_time, loss, val_loss, math.exp(val_loss)))
+        print(
+            "| end of epoch {:3d} | time: {:5.2f}s | train loss {:5.2f} | valid loss {:5.2f} | "
+            "valid ppl {:8.2f}".format(
+                epoch, time.time() - epoch_start_time, loss, val_loss, math.exp(val_loss)
+            )
+        )
 
     train_loss = evaluate(model, criterion, batchify(corpus.train, 1), args.bptt, 1)
-    print(f"unigram entropy {unigram_entropy:.3f} nats/char; model on the training text {train_loss:.3f}")
+    print(
+        f"unigram entropy {unigram_entropy:.3f} nats/char; model on the training text {train_loss:.3f}"
+    )
     print(sample(model, corpus, device))
     return {"train_loss": train_loss, "val_loss": val_loss, "unigram_entropy": unigram_entropy}
 

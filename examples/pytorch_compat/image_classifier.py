@@ -30,7 +30,9 @@ class NoisyPatterns(Dataset):
         images = templates[self.targets]
         shifts = torch.randint(-1, 2, (n, 2), generator=g)
         for i in range(n):
-            images[i] = torch.roll(images[i], shifts=(int(shifts[i, 0]), int(shifts[i, 1])), dims=(1, 2))
+            images[i] = torch.roll(
+                images[i], shifts=(int(shifts[i, 0]), int(shifts[i, 1])), dims=(1, 2)
+            )
         self.data = (images + noise * torch.randn(n, 1, 16, 16, generator=g) - 0.3) / 0.6
 
     def __len__(self):
@@ -76,9 +78,15 @@ def train(args, model, device, train_loader, optimizer, epoch):
         loss.backward()
         optimizer.step()
         if batch_idx % args.log_interval == 0:
-            print("Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}".format(
-                epoch, batch_idx * len(data), len(train_loader.dataset),
-                100. * batch_idx / len(train_loader), loss.item()))
+            print(
+                "Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}".format(
+                    epoch,
+                    batch_idx * len(data),
+                    len(train_loader.dataset),
+                    100.0 * batch_idx / len(train_loader),
+                    loss.item(),
+                )
+            )
 
 
 def test(model, device, test_loader):
@@ -95,8 +103,11 @@ def test(model, device, test_loader):
 
     test_loss /= len(test_loader.dataset)
     accuracy = correct / len(test_loader.dataset)
-    print("\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n".format(
-        test_loss, correct, len(test_loader.dataset), 100. * accuracy))
+    print(
+        "\nTest set: Average loss: {:.4f}, Accuracy: {}/{} ({:.0f}%)\n".format(
+            test_loss, correct, len(test_loader.dataset), 100.0 * accuracy
+        )
+    )
     return test_loss, accuracy
 
 
@@ -117,8 +128,12 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
-    train_loader = DataLoader(NoisyPatterns(args.n_train, seed=args.seed), batch_size=args.batch_size, shuffle=True)
-    test_loader = DataLoader(NoisyPatterns(args.n_test, seed=args.seed + 1000), batch_size=args.test_batch_size)
+    train_loader = DataLoader(
+        NoisyPatterns(args.n_train, seed=args.seed), batch_size=args.batch_size, shuffle=True
+    )
+    test_loader = DataLoader(
+        NoisyPatterns(args.n_test, seed=args.seed + 1000), batch_size=args.test_batch_size
+    )
 
     model = Net().to(device)
     optimizer = optim.Adadelta(model.parameters(), lr=args.lr)

@@ -138,12 +138,17 @@ def main(argv=None):
         running_reward = 0.05 * ep_reward + (1 - 0.05) * running_reward
         finish_episode(policy, optimizer, args.gamma, eps)
         if i_episode % args.log_interval == 0:
-            print("Episode {}\tLast reward: {:.2f}\tAverage reward: {:.2f}".format(
-                i_episode, ep_reward, running_reward))
+            print(
+                "Episode {}\tLast reward: {:.2f}\tAverage reward: {:.2f}".format(
+                    i_episode, ep_reward, running_reward
+                )
+            )
 
     best = 1.0 - 0.01 * (args.length - 2)
     final = greedy_return(policy, env)
-    print(f"greedy return {final:.2f} (best possible {best:.2f}); running reward {running_reward:.2f}")
+    print(
+        f"greedy return {final:.2f} (best possible {best:.2f}); running reward {running_reward:.2f}"
+    )
     return {"greedy_return": final, "running_reward": running_reward, "best": best}
 
 

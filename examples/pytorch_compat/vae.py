@@ -107,8 +107,11 @@ def main(argv=None):
                 test_loss += loss_function(recon, data, mu, logvar).item()
         test_loss /= len(test_loader.dataset)
         if epoch % args.log_interval == 0 or epoch == args.epochs:
-            print("====> Epoch: {} Average train loss: {:.4f}  test loss: {:.4f}".format(
-                epoch, train_loss / len(train_loader.dataset), test_loss))
+            print(
+                "====> Epoch: {} Average train loss: {:.4f}  test loss: {:.4f}".format(
+                    epoch, train_loss / len(train_loader.dataset), test_loss
+                )
+            )
 
     with torch.no_grad():
         sample = model.decode(torch.randn(4, 8).to(device)).view(4, 8, 8)

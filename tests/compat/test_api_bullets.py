@@ -32,7 +32,9 @@ def test_adadelta_follows_torch_step_for_step():
 
 def test_dropout2d_on_2d_input_is_elementwise_like_torch():
     deepnum.manual_seed(0)
-    with pytest.warns(UserWarning, match="2-D input to dropout2d"):  # PyTorch's deprecation warning
+    with pytest.warns(
+        UserWarning, match="2-D input to dropout2d"
+    ):  # PyTorch's deprecation warning
         out = dnn.Dropout2d(0.5)(deepnum.ones(400, 30)).numpy()
     assert set(np.unique(out)) <= {0.0, 2.0}
     constant_rows = np.mean(np.all(out == out[:, :1], axis=1))
@@ -51,7 +53,9 @@ def test_rnn_flatten_parameters_is_a_noop():
     before = lstm(x)[0]
     assert lstm.flatten_parameters() is None
     assert deepnum.equal(lstm(x)[0], before)
-    assert list(lstm.state_dict()) == list(torch.nn.LSTM(3, 4, num_layers=2, batch_first=True).state_dict())
+    assert list(lstm.state_dict()) == list(
+        torch.nn.LSTM(3, 4, num_layers=2, batch_first=True).state_dict()
+    )
 
 
 def test_onnx_is_importable():
@@ -65,13 +69,38 @@ def _pairs():
     probs = np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]], np.float32)
     cov = np.array([[2.0, 0.3], [0.3, 1.0]], np.float32)
     return [
-        (D.Normal(deepnum.tensor(loc), deepnum.tensor(scale)), torch.distributions.Normal(torch.tensor(loc), torch.tensor(scale)), loc + 0.3),
-        (D.Uniform(deepnum.tensor(loc), deepnum.tensor(loc + scale)), torch.distributions.Uniform(torch.tensor(loc), torch.tensor(loc + scale)), loc + 0.25),
-        (D.Categorical(probs=deepnum.tensor(probs)), torch.distributions.Categorical(probs=torch.tensor(probs)), np.array([2, 0])),
-        (D.Bernoulli(probs=deepnum.tensor(probs[0])), torch.distributions.Bernoulli(probs=torch.tensor(probs[0])), np.array([1.0, 0.0, 1.0], np.float32)),
-        (D.MultivariateNormal(deepnum.tensor(loc[:2]), deepnum.tensor(cov)), torch.distributions.MultivariateNormal(torch.tensor(loc[:2]), torch.tensor(cov)), loc[:2] * 2),
-        (D.Independent(D.Normal(deepnum.tensor(loc), deepnum.tensor(scale)), 1),
-         torch.distributions.Independent(torch.distributions.Normal(torch.tensor(loc), torch.tensor(scale)), 1), loc - 0.5),
+        (
+            D.Normal(deepnum.tensor(loc), deepnum.tensor(scale)),
+            torch.distributions.Normal(torch.tensor(loc), torch.tensor(scale)),
+            loc + 0.3,
+        ),
+        (
+            D.Uniform(deepnum.tensor(loc), deepnum.tensor(loc + scale)),
+            torch.distributions.Uniform(torch.tensor(loc), torch.tensor(loc + scale)),
+            loc + 0.25,
+        ),
+        (
+            D.Categorical(probs=deepnum.tensor(probs)),
+            torch.distributions.Categorical(probs=torch.tensor(probs)),
+            np.array([2, 0]),
+        ),
+        (
+            D.Bernoulli(probs=deepnum.tensor(probs[0])),
+            torch.distributions.Bernoulli(probs=torch.tensor(probs[0])),
+            np.array([1.0, 0.0, 1.0], np.float32),
+        ),
+        (
+            D.MultivariateNormal(deepnum.tensor(loc[:2]), deepnum.tensor(cov)),
+            torch.distributions.MultivariateNormal(torch.tensor(loc[:2]), torch.tensor(cov)),
+            loc[:2] * 2,
+        ),
+        (
+            D.Independent(D.Normal(deepnum.tensor(loc), deepnum.tensor(scale)), 1),
+            torch.distributions.Independent(
+                torch.distributions.Normal(torch.tensor(loc), torch.tensor(scale)), 1
+            ),
+            loc - 0.5,
+        ),
     ]
 
 
@@ -91,20 +120,33 @@ def test_rsample_carries_gradients_to_the_parameters():
     loc = deepnum.zeros(3, requires_grad=True)
     scale = deepnum.ones(3, requires_grad=True)
     z = D.Normal(loc, scale).rsample((100,))
-    (z ** 2).mean().backward()
+    (z**2).mean().backward()
     assert loc.grad is not None and scale.grad is not None and scale.grad.abs().sum().item() > 0
     with pytest.raises(NotImplementedError, match="rsample"):
         D.Categorical(logits=deepnum.zeros(3)).rsample()
 
 
 def test_save_load_arrays_and_python_scalars_round_trip_as_themselves():
-    obj = {"step": 7, "lr": 0.01, "name": "run", "flag": True, "none": None, "array": np.arange(4, dtype=np.int16),
-           "nested": [1.5, (2, 3)], "tensor": deepnum.ones(2)}
+    obj = {
+        "step": 7,
+        "lr": 0.01,
+        "name": "run",
+        "flag": True,
+        "none": None,
+        "array": np.arange(4, dtype=np.int16),
+        "nested": [1.5, (2, 3)],
+        "tensor": deepnum.ones(2),
+    }
     buf = io.BytesIO()
     deepnum.save(obj, buf)
     buf.seek(0)
     back = deepnum.load(buf)
-    assert back["step"] == 7 and type(back["step"]) is int and back["lr"] == 0.01 and back["name"] == "run"
+    assert (
+        back["step"] == 7
+        and type(back["step"]) is int
+        and back["lr"] == 0.01
+        and back["name"] == "run"
+    )
     assert back["flag"] is True and back["none"] is None
     assert isinstance(back["array"], np.ndarray) and back["array"].dtype == np.int16
     assert back["nested"][0] == 1.5 and tuple(back["nested"][1]) == (2, 3)

@@ -40,34 +40,68 @@ def run_example(name: str, backend: str, argv: list) -> dict:
     """Run ``examples/pytorch_compat/<name>.py``'s ``main(argv)`` in a fresh interpreter."""
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     proc = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-c", _RUNNER, backend, str(EXAMPLES / f"{name}.py"), json.dumps(argv)],
-        capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=600,
+        [
+            sys.executable,
+            "-W",
+            "error::RuntimeWarning",
+            "-c",
+            _RUNNER,
+            backend,
+            str(EXAMPLES / f"{name}.py"),
+            json.dumps(argv),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+        timeout=600,
     )
-    assert proc.returncode == 0, f"{name} under {backend} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    assert proc.returncode == 0, (
+        f"{name} under {backend} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}"
+    )
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    return json.loads(line[len("RESULT ") :])
 
 
 PROGRAMS = sorted(p.stem for p in EXAMPLES.glob("*.py"))
 
 
 def test_every_program_has_a_quick_run():
-    assert {"regression", "image_classifier", "char_lstm", "reinforce", "vae"} <= set(PROGRAMS) == set(QUICK)
+    assert (
+        {"regression", "image_classifier", "char_lstm", "reinforce", "vae"}
+        <= set(PROGRAMS)
+        == set(QUICK)
+    )
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_programs_are_written_for_pytorch(name):
     """Only PyTorch's module names are imported from deepnum, and the program has a main guard."""
     tree = ast.parse((EXAMPLES / f"{name}.py").read_text())
-    torch_names = {"deepnum", "deepnum.nn", "deepnum.nn.functional", "deepnum.optim", "deepnum.optim.lr_scheduler",
-                   "deepnum.utils.data", "deepnum.distributions"}
+    torch_names = {
+        "deepnum",
+        "deepnum.nn",
+        "deepnum.nn.functional",
+        "deepnum.optim",
+        "deepnum.optim.lr_scheduler",
+        "deepnum.utils.data",
+        "deepnum.distributions",
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("deepnum"):
                     assert alias.name in torch_names, alias.name
-                    expected = {"deepnum": "torch", "deepnum.nn": "nn", "deepnum.nn.functional": "F", "deepnum.optim": "optim"}
-                    assert alias.asname == expected.get(alias.name, alias.asname), (alias.name, alias.asname)
+                    expected = {
+                        "deepnum": "torch",
+                        "deepnum.nn": "nn",
+                        "deepnum.nn.functional": "F",
+                        "deepnum.optim": "optim",
+                    }
+                    assert alias.asname == expected.get(alias.name, alias.asname), (
+                        alias.name,
+                        alias.asname,
+                    )
         elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("deepnum"):
             assert node.module in torch_names, node.module
     guard = [n for n in tree.body if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test)]
@@ -77,9 +111,15 @@ def test_programs_are_written_for_pytorch(name):
 # name -> (quick argv, check on the returned metrics): the same check for both libraries
 QUICK = {
     "regression": (["--epochs", "40"], lambda r: r["val_loss"] < 0.01),  # noise variance is 0.0025
-    "image_classifier": (["--epochs", "3", "--log-interval", "1000"], lambda r: r["accuracy"] > 0.8),
+    "image_classifier": (
+        ["--epochs", "3", "--log-interval", "1000"],
+        lambda r: r["accuracy"] > 0.8,
+    ),
     "char_lstm": (["--epochs", "60"], lambda r: r["train_loss"] < 0.5 * r["unigram_entropy"]),
-    "reinforce": (["--episodes", "150"], lambda r: r["greedy_return"] > r["best"] - 0.05 and r["running_reward"] > 0.7),
+    "reinforce": (
+        ["--episodes", "150"],
+        lambda r: r["greedy_return"] > r["best"] - 0.05 and r["running_reward"] > 0.7,
+    ),
     "vae": (["--epochs", "15"], lambda r: r["test_loss"] < 0.75 * r["baseline"]),
 }
 

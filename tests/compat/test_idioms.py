@@ -16,13 +16,19 @@ import torch
 import deepnum
 from tests.helpers import assert_close
 
-DN = SimpleNamespace(torch=deepnum, nn=deepnum.nn, F=deepnum.nn.functional, optim=deepnum.optim, name="deepnum")
-PT = SimpleNamespace(torch=torch, nn=torch.nn, F=torch.nn.functional, optim=torch.optim, name="torch")
+DN = SimpleNamespace(
+    torch=deepnum, nn=deepnum.nn, F=deepnum.nn.functional, optim=deepnum.optim, name="deepnum"
+)
+PT = SimpleNamespace(
+    torch=torch, nn=torch.nn, F=torch.nn.functional, optim=torch.optim, name="torch"
+)
 
 
 def copy_weights(src, dst):
     """Give the PyTorch module ``dst`` the weights of the deepnum module ``src`` (same keys)."""
-    state = {k: torch.from_numpy(np.array(v.numpy(), copy=True)) for k, v in src.state_dict().items()}
+    state = {
+        k: torch.from_numpy(np.array(v.numpy(), copy=True)) for k, v in src.state_dict().items()
+    }
     dst.load_state_dict(state)
 
 
@@ -40,7 +46,10 @@ def close(a, b, **tol):
         for x, y in zip(a, b):
             close(x, y, **tol)
     elif isinstance(a, (float, int)):
-        assert math.isclose(a, b, rel_tol=tol.get("rtol", 1e-4), abs_tol=tol.get("atol", 1e-5)), (a, b)
+        assert math.isclose(a, b, rel_tol=tol.get("rtol", 1e-4), abs_tol=tol.get("atol", 1e-5)), (
+            a,
+            b,
+        )
     else:
         assert_close(a, b, **tol)
 
@@ -54,14 +63,16 @@ def test_positional_encoding_buffer_with_strided_assignment():
                 super().__init__()
                 pe = torch.zeros(max_len, d_model)
                 position = torch.arange(0, max_len, dtype=torch.float).unsqueeze(1)
-                div_term = torch.exp(torch.arange(0, d_model, 2).float() * (-math.log(10000.0) / d_model))
+                div_term = torch.exp(
+                    torch.arange(0, d_model, 2).float() * (-math.log(10000.0) / d_model)
+                )
                 pe[:, 0::2] = torch.sin(position * div_term)
                 pe[:, 1::2] = torch.cos(position * div_term)
                 pe = pe.unsqueeze(0).transpose(0, 1)
                 self.register_buffer("pe", pe)
 
             def forward(self, x):
-                return x + self.pe[:x.size(0), :]
+                return x + self.pe[: x.size(0), :]
 
         m = PositionalEncoding(8)
         return m(torch.ones(5, 2, 8)), list(m.state_dict())
@@ -136,15 +147,27 @@ def test_dcgan_discriminator_and_generator_steps():
         class GAN(nn.Module):
             def __init__(self):
                 super().__init__()
-                self.netG = nn.Sequential(nn.ConvTranspose2d(8, 16, 4, 1, 0, bias=False), nn.BatchNorm2d(16), nn.ReLU(True),
-                                          nn.ConvTranspose2d(16, 1, 4, 2, 1, bias=False), nn.Tanh())
-                self.netD = nn.Sequential(nn.Conv2d(1, 16, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
-                                          nn.Conv2d(16, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+                self.netG = nn.Sequential(
+                    nn.ConvTranspose2d(8, 16, 4, 1, 0, bias=False),
+                    nn.BatchNorm2d(16),
+                    nn.ReLU(True),
+                    nn.ConvTranspose2d(16, 1, 4, 2, 1, bias=False),
+                    nn.Tanh(),
+                )
+                self.netD = nn.Sequential(
+                    nn.Conv2d(1, 16, 4, 2, 1, bias=False),
+                    nn.LeakyReLU(0.2, inplace=True),
+                    nn.Conv2d(16, 1, 4, 1, 0, bias=False),
+                    nn.Sigmoid(),
+                )
 
         return GAN()
 
     rng = np.random.default_rng(2)
-    real_np, noise_np = rng.standard_normal((4, 1, 8, 8)).astype(np.float32), rng.standard_normal((4, 8, 1, 1)).astype(np.float32)
+    real_np, noise_np = (
+        rng.standard_normal((4, 1, 8, 8)).astype(np.float32),
+        rng.standard_normal((4, 8, 1, 1)).astype(np.float32),
+    )
 
     def snippet(L, gan):
         torch, nn, optim = L.torch, L.nn, L.optim
@@ -172,7 +195,9 @@ def test_dcgan_discriminator_and_generator_steps():
         errG = criterion(output, label)
         errG.backward()
         optimizerG.step()
-        return [(errD_real + errD_fake).item(), errG.item(), D_x] + [p.detach() for p in gan.parameters()]
+        return [(errD_real + errD_fake).item(), errG.item(), D_x] + [
+            p.detach() for p in gan.parameters()
+        ]
 
     a, b = both(snippet, make)
     close(a, b, rtol=1e-4, atol=1e-5)
@@ -212,11 +237,13 @@ def test_lstmcell_sine_prediction_with_lbfgs_closure():
         optimizer = L.optim.LBFGS(seq.parameters(), lr=0.8)
         losses = []
         for _ in range(2):
+
             def closure():
                 optimizer.zero_grad()
                 loss = criterion(seq(inp), target)
                 loss.backward()
                 return loss
+
             losses.append(optimizer.step(closure).item())
         with L.torch.no_grad():
             future = seq(inp[:2], future=5)
@@ -300,8 +327,15 @@ def test_checkpoint_with_optimizer_state_resumes_identically():
             loss.backward()
             optimizer.step()
         buf = io.BytesIO()
-        torch.save({"epoch": 2, "model_state_dict": model.state_dict(),
-                    "optimizer_state_dict": optimizer.state_dict(), "loss": loss}, buf)
+        torch.save(
+            {
+                "epoch": 2,
+                "model_state_dict": model.state_dict(),
+                "optimizer_state_dict": optimizer.state_dict(),
+                "loss": loss,
+            },
+            buf,
+        )
         buf.seek(0)
         checkpoint = torch.load(buf, weights_only=True)
         resumed = L.nn.Linear(3, 2)
@@ -323,14 +357,19 @@ def test_checkpoint_with_optimizer_state_resumes_identically():
 @pytest.mark.parametrize("mode", ["no_grad", "inference_mode"])
 def test_evaluation_loop_idioms(mode):
     def make(L):
-        return L.nn.Sequential(L.nn.Linear(4, 8), L.nn.Dropout(0.5), L.nn.ReLU(), L.nn.Linear(8, 3))
+        return L.nn.Sequential(
+            L.nn.Linear(4, 8), L.nn.Dropout(0.5), L.nn.ReLU(), L.nn.Linear(8, 3)
+        )
 
     rng = np.random.default_rng(4)
     x, y = rng.standard_normal((20, 4)).astype(np.float32), rng.integers(0, 3, 20)
 
     def snippet(L, model):
         torch = L.torch
-        loader = L.torch.utils.data.DataLoader(L.torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=8)
+        loader = L.torch.utils.data.DataLoader(
+            L.torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
+            batch_size=8,
+        )
         model.eval()
         correct, total, loss = 0, 0, 0.0
         with getattr(torch, mode)():

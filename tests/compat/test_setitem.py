@@ -12,8 +12,15 @@ import torch
 import deepnum
 from tests.helpers import assert_close, to_torch
 
-MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, False],
-                 [False, True, False, True], [True, False, False, False]])
+MASK = np.array(
+    [
+        [True, False, True, False],
+        [False, False, True, True],
+        [True, True, False, False],
+        [False, True, False, True],
+        [True, False, False, False],
+    ]
+)
 
 # (index builder taking the tensor library, shape of the written region)
 INDEXES = {
@@ -71,8 +78,8 @@ def test_setitem_recorded_gradients_of_tensor_and_value(name, broadcast):
     tx = ta * 2
     tx[build(torch)] = tv * 3
     assert_close(x, tx)
-    ((x ** 2) * deepnum.tensor(w)).sum().backward()
-    ((tx ** 2) * torch.tensor(w)).sum().backward()
+    ((x**2) * deepnum.tensor(w)).sum().backward()
+    ((tx**2) * torch.tensor(w)).sum().backward()
     assert_close(a.grad, ta.grad, msg="gradient of the overwritten tensor")
     assert_close(v.grad, tv.grad, msg="gradient of the value")
 
@@ -140,7 +147,9 @@ def test_setitem_errors_like_torch():
         x[5] = 1.0
 
 
-@pytest.mark.parametrize("case", ["chained_setitem", "three_levels", "view_mul_", "constant_base", "slice_view"])
+@pytest.mark.parametrize(
+    "case", ["chained_setitem", "three_levels", "view_mul_", "constant_base", "slice_view"]
+)
 def test_recorded_inplace_on_a_view_reaches_the_base(case):
     """PyTorch's views: ``x[0][1] = v`` or ``x[1].mul_(3)`` inside autograd change ``x`` and its graph."""
     rng = np.random.default_rng(7)

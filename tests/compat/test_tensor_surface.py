@@ -178,7 +178,10 @@ def test_module_double_float_half():
     m = dnn.Sequential(dnn.Linear(3, 2), dnn.BatchNorm1d(2))
     assert m.double() is m
     assert all(p.dtype == deepnum.float64 for p in m.parameters())
-    assert m[1].running_mean.dtype == deepnum.float64 and m[1].num_batches_tracked.dtype == deepnum.int64
+    assert (
+        m[1].running_mean.dtype == deepnum.float64
+        and m[1].num_batches_tracked.dtype == deepnum.int64
+    )
     out = m(deepnum.ones(4, 3, dtype=deepnum.float64))
     assert out.dtype == deepnum.float64
     m.float()
@@ -234,7 +237,9 @@ def test_seeds_and_generators_reproduce():
     assert deepnum.equal(deepnum.randn(5, generator=g1), deepnum.randn(5, generator=g2))
     assert deepnum.equal(deepnum.randperm(6, generator=g1), deepnum.randperm(6, generator=g2))
     assert sorted(deepnum.randperm(6).tolist()) == list(range(6))
-    assert deepnum.randint(10, (3,)).shape == (3,) and deepnum.randint(2, 5, (100,)).min().item() >= 2
+    assert (
+        deepnum.randint(10, (3,)).shape == (3,) and deepnum.randint(2, 5, (100,)).min().item() >= 2
+    )
     assert deepnum.randint(3, size=(50,)).max().item() <= 2
     deepnum.random.manual_seed(1)
     assert deepnum.initial_seed() == 1
@@ -269,7 +274,9 @@ def test_one_hot_like_torch():
 def test_torch_names_outside_the_tensor_api():
     assert deepnum.is_tensor(deepnum.ones(1)) and not deepnum.is_tensor(np.ones(1))
     assert deepnum.numel(deepnum.ones(2, 3)) == 6
-    assert deepnum.is_floating_point(deepnum.ones(1)) and not deepnum.is_floating_point(deepnum.ones(1).long())
+    assert deepnum.is_floating_point(deepnum.ones(1)) and not deepnum.is_floating_point(
+        deepnum.ones(1).long()
+    )
     assert deepnum.pi == np.pi and deepnum.inf == float("inf") and np.isnan(deepnum.nan)
     assert deepnum.finfo(deepnum.float32).eps == torch.finfo(torch.float32).eps
     assert deepnum.finfo(deepnum.float32).max == torch.finfo(torch.float32).max
@@ -290,11 +297,22 @@ def test_torch_names_outside_the_tensor_api():
     assert deepnum.ones(4).multinomial(2).shape == (2,)
 
 
-@pytest.mark.parametrize("options", [dict(precision=2), dict(sci_mode=True), dict(precision=6, sci_mode=False),
-                                     dict(threshold=5, edgeitems=1), dict(profile="short"), dict(linewidth=30)])
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(precision=2),
+        dict(sci_mode=True),
+        dict(precision=6, sci_mode=False),
+        dict(threshold=5, edgeitems=1),
+        dict(profile="short"),
+        dict(linewidth=30),
+    ],
+)
 def test_set_printoptions_prints_like_torch(options):
-    values = [np.array([[1.23456789, -2.5], [1e-3, 100.25]], np.float32),
-              np.arange(40, dtype=np.float32).reshape(8, 5) + 0.5]
+    values = [
+        np.array([[1.23456789, -2.5], [1e-3, 100.25]], np.float32),
+        np.arange(40, dtype=np.float32).reshape(8, 5) + 0.5,
+    ]
     try:
         deepnum.set_printoptions(**options)
         torch.set_printoptions(**options)
@@ -308,25 +326,55 @@ def test_set_printoptions_prints_like_torch(options):
         deepnum.set_printoptions(profile="long")
 
 
-@pytest.mark.parametrize("n, lengths", [(10, [0.3, 0.3, 0.4]), (11, [0.3, 0.3, 0.4]), (13, [0.1, 0.2, 0.7]), (9, [6, 3])])
+@pytest.mark.parametrize(
+    "n, lengths",
+    [(10, [0.3, 0.3, 0.4]), (11, [0.3, 0.3, 0.4]), (13, [0.1, 0.2, 0.7]), (9, [6, 3])],
+)
 def test_random_split_sizes_and_dataloader_batches_like_torch(n, lengths):
     from deepnum.utils.data import DataLoader, TensorDataset, random_split
 
-    ours = [len(s) for s in random_split(TensorDataset(deepnum.ones(n)), lengths, generator=deepnum.Generator().manual_seed(0))]
-    theirs = [len(s) for s in torch.utils.data.random_split(torch.utils.data.TensorDataset(torch.ones(n)), lengths)]
+    ours = [
+        len(s)
+        for s in random_split(
+            TensorDataset(deepnum.ones(n)), lengths, generator=deepnum.Generator().manual_seed(0)
+        )
+    ]
+    theirs = [
+        len(s)
+        for s in torch.utils.data.random_split(
+            torch.utils.data.TensorDataset(torch.ones(n)), lengths
+        )
+    ]
     assert ours == theirs
     x = np.arange(n)
     for drop_last in (False, True):
-        a = [b.tolist() for (b,) in DataLoader(TensorDataset(deepnum.tensor(x)), batch_size=4, drop_last=drop_last)]
-        b = [b.tolist() for (b,) in torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.tensor(x)), batch_size=4, drop_last=drop_last)]
+        a = [
+            b.tolist()
+            for (b,) in DataLoader(
+                TensorDataset(deepnum.tensor(x)), batch_size=4, drop_last=drop_last
+            )
+        ]
+        b = [
+            b.tolist()
+            for (b,) in torch.utils.data.DataLoader(
+                torch.utils.data.TensorDataset(torch.tensor(x)), batch_size=4, drop_last=drop_last
+            )
+        ]
         assert a == b
-    shuffled = [v for (b,) in DataLoader(TensorDataset(deepnum.tensor(x)), batch_size=4, shuffle=True) for v in b.tolist()]
+    shuffled = [
+        v
+        for (b,) in DataLoader(TensorDataset(deepnum.tensor(x)), batch_size=4, shuffle=True)
+        for v in b.tolist()
+    ]
     assert sorted(shuffled) == list(range(n))
 
 
 def test_jit_runs_eagerly():
     model = dnn.Linear(2, 2)
-    assert deepnum.jit.script(model) is model and deepnum.jit.trace(model, deepnum.ones(1, 2)) is model
+    assert (
+        deepnum.jit.script(model) is model
+        and deepnum.jit.trace(model, deepnum.ones(1, 2)) is model
+    )
     assert not deepnum.jit.is_scripting()
     with pytest.raises(NotImplementedError, match=r"no TorchScript.*state_dict"):
         deepnum.jit.save(model, "m.pt")
@@ -338,17 +386,25 @@ def test_legacy_tensor_constructor_with_sizes():
     assert deepnum.Tensor(deepnum.Size([2, 1])).shape == (2, 1)
     assert deepnum.Tensor([1, 2]).tolist() == [1.0, 2.0] and deepnum.Tensor().shape == (0,)
     w = dnn.Parameter(deepnum.Tensor(4, 3))
-    dnn.init.kaiming_uniform_(w, a=5 ** 0.5)  # the custom-layer tutorial idiom
+    dnn.init.kaiming_uniform_(w, a=5**0.5)  # the custom-layer tutorial idiom
     assert w.shape == (4, 3) and w.requires_grad and w.abs().max().item() > 0
 
 
 def test_wgan_gradient_penalty_idiom():
-    x = deepnum.tensor(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    x = deepnum.tensor(
+        np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32), requires_grad=True
+    )
     tx = torch.tensor(x.detach().numpy(), requires_grad=True)
     for lib, inp in ((deepnum, x), (torch, tx)):
-        out = (inp ** 3).sum(1)
-        grads = lib.autograd.grad(outputs=out, inputs=inp, grad_outputs=lib.ones(out.size()), create_graph=True,
-                                  retain_graph=True, only_inputs=True)[0]
+        out = (inp**3).sum(1)
+        grads = lib.autograd.grad(
+            outputs=out,
+            inputs=inp,
+            grad_outputs=lib.ones(out.size()),
+            create_graph=True,
+            retain_graph=True,
+            only_inputs=True,
+        )[0]
         ((grads.norm(2, dim=1) - 1) ** 2).mean().backward()
     assert_close(x.grad, tx.grad)
 
@@ -378,22 +434,32 @@ def test_testing_assert_close_like_torch():
     a = deepnum.tensor([1.0, 2.0, 3.0])
     deepnum.testing.assert_close(a, a + 1e-6)
     deepnum.testing.assert_close({"w": [a, 3]}, {"w": [a.clone(), 3]})
-    deepnum.testing.assert_close(deepnum.tensor([float("nan")]), deepnum.tensor([float("nan")]), equal_nan=True)
+    deepnum.testing.assert_close(
+        deepnum.tensor([float("nan")]), deepnum.tensor([float("nan")]), equal_nan=True
+    )
     with pytest.raises(AssertionError, match=r"(?s)Mismatched elements: 1 / 3.*index \(1,\)"):
         deepnum.testing.assert_close(a, deepnum.tensor([1.0, 2.1, 3.0]))
     with pytest.raises(AssertionError, match="dtype"):
         deepnum.testing.assert_close(a, a.double())
     with pytest.raises(AssertionError):
-        torch.testing.assert_close(torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.1, 3.0]))  # the same verdict
+        torch.testing.assert_close(
+            torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.1, 3.0])
+        )  # the same verdict
     deepnum.testing.assert_close(a, deepnum.tensor([1.0, 2.1, 3.0]), rtol=0.1, atol=0.0)
 
 
 def test_masked_scatter_index_copy_apply_data_ptr():
     mask = np.array([[True, False, True], [False, True, True]])
-    check_against_torch(lambda x, s: x.masked_scatter(deepnum.tensor(mask), s),
-                        lambda x, s: x.masked_scatter(torch.tensor(mask), s), random_inputs((2, 3), (7,)))
-    check_against_torch(lambda x, s: deepnum.masked_scatter(x, deepnum.tensor(mask[0]), s),
-                        lambda x, s: torch.masked_scatter(x, torch.tensor(mask[0]), s), random_inputs((2, 3), (2, 3)))
+    check_against_torch(
+        lambda x, s: x.masked_scatter(deepnum.tensor(mask), s),
+        lambda x, s: x.masked_scatter(torch.tensor(mask), s),
+        random_inputs((2, 3), (7,)),
+    )
+    check_against_torch(
+        lambda x, s: deepnum.masked_scatter(x, deepnum.tensor(mask[0]), s),
+        lambda x, s: torch.masked_scatter(x, torch.tensor(mask[0]), s),
+        random_inputs((2, 3), (2, 3)),
+    )
     a, t = deepnum.zeros(2, 3), torch.zeros(2, 3)
     a.masked_scatter_(deepnum.tensor(mask), deepnum.arange(1.0, 8.0))
     t.masked_scatter_(torch.tensor(mask), torch.arange(1.0, 8.0))
@@ -403,7 +469,10 @@ def test_masked_scatter_index_copy_apply_data_ptr():
     t.index_copy_(0, torch.tensor([3, 1]), torch.ones(2, 2))
     assert a.tolist() == t.tolist()
     x = deepnum.arange(6.0).reshape(2, 3)
-    assert x.t().apply_(lambda v: v * 10).tolist() == torch.arange(6.0).reshape(2, 3).t().apply_(lambda v: v * 10).tolist()
+    assert (
+        x.t().apply_(lambda v: v * 10).tolist()
+        == torch.arange(6.0).reshape(2, 3).t().apply_(lambda v: v * 10).tolist()
+    )
     assert x.tolist() == [[0.0, 10.0, 20.0], [30.0, 40.0, 50.0]]  # through the transposed view
     assert x.data_ptr() == x.data.data_ptr() and x[1].data_ptr() != x.data_ptr()
     assert x.share_memory_() is x

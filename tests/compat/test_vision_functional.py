@@ -14,72 +14,112 @@ from tests.helpers import check_against_torch, random_inputs
 TF = torch.nn.functional
 
 
-@pytest.mark.parametrize("shape, kwargs", [
-    ((2, 3, 5), dict(scale_factor=2, mode="nearest")),
-    ((2, 3, 5), dict(size=7, mode="nearest")),
-    ((2, 3, 4, 5), dict(scale_factor=2)),
-    ((1, 2, 5, 7), dict(size=(3, 4), mode="nearest")),
-    ((1, 2, 5, 7), dict(size=(8, 11), mode="nearest-exact")),
-    ((1, 2, 4, 4), dict(scale_factor=1.5, mode="nearest")),
-    ((2, 3, 5), dict(scale_factor=2, mode="linear", align_corners=False)),
-    ((2, 3, 4, 5), dict(scale_factor=2, mode="bilinear", align_corners=False)),
-    ((2, 3, 4, 5), dict(size=(7, 3), mode="bilinear", align_corners=True)),
-    ((1, 2, 5, 6), dict(size=(3, 4), mode="bilinear", align_corners=False)),
-    ((1, 1, 3, 4, 2), dict(scale_factor=2, mode="trilinear", align_corners=False)),
-    ((1, 2, 2, 3, 4), dict(size=(3, 3, 3), mode="nearest")),
-])
+@pytest.mark.parametrize(
+    "shape, kwargs",
+    [
+        ((2, 3, 5), dict(scale_factor=2, mode="nearest")),
+        ((2, 3, 5), dict(size=7, mode="nearest")),
+        ((2, 3, 4, 5), dict(scale_factor=2)),
+        ((1, 2, 5, 7), dict(size=(3, 4), mode="nearest")),
+        ((1, 2, 5, 7), dict(size=(8, 11), mode="nearest-exact")),
+        ((1, 2, 4, 4), dict(scale_factor=1.5, mode="nearest")),
+        ((2, 3, 5), dict(scale_factor=2, mode="linear", align_corners=False)),
+        ((2, 3, 4, 5), dict(scale_factor=2, mode="bilinear", align_corners=False)),
+        ((2, 3, 4, 5), dict(size=(7, 3), mode="bilinear", align_corners=True)),
+        ((1, 2, 5, 6), dict(size=(3, 4), mode="bilinear", align_corners=False)),
+        ((1, 1, 3, 4, 2), dict(scale_factor=2, mode="trilinear", align_corners=False)),
+        ((1, 2, 2, 3, 4), dict(size=(3, 3, 3), mode="nearest")),
+    ],
+)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_interpolate_against_torch(shape, kwargs, dtype):
-    check_against_torch(lambda x: F.interpolate(x, **kwargs), lambda x: TF.interpolate(x, **kwargs),
-                        random_inputs(shape, dtype=dtype))
+    check_against_torch(
+        lambda x: F.interpolate(x, **kwargs),
+        lambda x: TF.interpolate(x, **kwargs),
+        random_inputs(shape, dtype=dtype),
+    )
 
 
 def test_upsample_modules_against_torch():
-    for ours, theirs in [(dnn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
-                         (dnn.Upsample(size=(6, 5), mode="bilinear", align_corners=False),
-                          torch.nn.Upsample(size=(6, 5), mode="bilinear", align_corners=False)),
-                         (dnn.UpsamplingBilinear2d(scale_factor=2), torch.nn.UpsamplingBilinear2d(scale_factor=2)),
-                         (dnn.UpsamplingNearest2d(size=5), torch.nn.UpsamplingNearest2d(size=5))]:
+    for ours, theirs in [
+        (dnn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
+        (
+            dnn.Upsample(size=(6, 5), mode="bilinear", align_corners=False),
+            torch.nn.Upsample(size=(6, 5), mode="bilinear", align_corners=False),
+        ),
+        (dnn.UpsamplingBilinear2d(scale_factor=2), torch.nn.UpsamplingBilinear2d(scale_factor=2)),
+        (dnn.UpsamplingNearest2d(size=5), torch.nn.UpsamplingNearest2d(size=5)),
+    ]:
         check_against_torch(ours, theirs, random_inputs((2, 3, 3, 4)))
     assert "scale_factor=2" in repr(dnn.Upsample(scale_factor=2))
 
 
 @pytest.mark.parametrize("shape, r", [((2, 8, 3, 4), 2), ((18, 2, 3), 3), ((1, 2, 4, 1, 2), 1)])
 def test_pixel_shuffle_and_unshuffle(shape, r):
-    check_against_torch(lambda x: F.pixel_shuffle(x, r), lambda x: TF.pixel_shuffle(x, r), random_inputs(shape))
+    check_against_torch(
+        lambda x: F.pixel_shuffle(x, r), lambda x: TF.pixel_shuffle(x, r), random_inputs(shape)
+    )
     out_shape = tuple(TF.pixel_shuffle(torch.zeros(shape), r).shape)
-    check_against_torch(lambda x: F.pixel_unshuffle(x, r), lambda x: TF.pixel_unshuffle(x, r), random_inputs(out_shape))
+    check_against_torch(
+        lambda x: F.pixel_unshuffle(x, r),
+        lambda x: TF.pixel_unshuffle(x, r),
+        random_inputs(out_shape),
+    )
     check_against_torch(dnn.PixelShuffle(r), torch.nn.PixelShuffle(r), random_inputs(shape))
 
 
 @pytest.mark.parametrize("p, dim", [(2.0, 1), (1.0, -1), (3.0, 0)])
 def test_normalize_against_torch(p, dim):
-    check_against_torch(lambda x: F.normalize(x, p=p, dim=dim), lambda x: TF.normalize(x, p=p, dim=dim),
-                        random_inputs((4, 5)))
+    check_against_torch(
+        lambda x: F.normalize(x, p=p, dim=dim),
+        lambda x: TF.normalize(x, p=p, dim=dim),
+        random_inputs((4, 5)),
+    )
 
 
 def test_cosine_similarity_and_pairwise_distance():
-    check_against_torch(lambda a, b: F.cosine_similarity(a, b), lambda a, b: TF.cosine_similarity(a, b),
-                        random_inputs((4, 6), (4, 6)))
-    check_against_torch(lambda a, b: F.cosine_similarity(a, b, dim=-1), lambda a, b: TF.cosine_similarity(a, b, dim=-1),
-                        random_inputs((3, 1, 5), (4, 5)))
-    check_against_torch(dnn.CosineSimilarity(dim=0), torch.nn.CosineSimilarity(dim=0), random_inputs((5, 3), (5, 3)))
-    check_against_torch(lambda a, b: F.pairwise_distance(a, b), lambda a, b: TF.pairwise_distance(a, b),
-                        random_inputs((4, 6), (4, 6)))
-    check_against_torch(dnn.PairwiseDistance(p=1.0, keepdim=True), torch.nn.PairwiseDistance(p=1.0, keepdim=True),
-                        random_inputs((4, 6), (4, 6)))
+    check_against_torch(
+        lambda a, b: F.cosine_similarity(a, b),
+        lambda a, b: TF.cosine_similarity(a, b),
+        random_inputs((4, 6), (4, 6)),
+    )
+    check_against_torch(
+        lambda a, b: F.cosine_similarity(a, b, dim=-1),
+        lambda a, b: TF.cosine_similarity(a, b, dim=-1),
+        random_inputs((3, 1, 5), (4, 5)),
+    )
+    check_against_torch(
+        dnn.CosineSimilarity(dim=0),
+        torch.nn.CosineSimilarity(dim=0),
+        random_inputs((5, 3), (5, 3)),
+    )
+    check_against_torch(
+        lambda a, b: F.pairwise_distance(a, b),
+        lambda a, b: TF.pairwise_distance(a, b),
+        random_inputs((4, 6), (4, 6)),
+    )
+    check_against_torch(
+        dnn.PairwiseDistance(p=1.0, keepdim=True),
+        torch.nn.PairwiseDistance(p=1.0, keepdim=True),
+        random_inputs((4, 6), (4, 6)),
+    )
 
 
 def test_gradcheck_float64():
     x = random_inputs((1, 2, 3, 4), dtype=np.float64)[0]
-    assert gradcheck(lambda v: F.interpolate(v, scale_factor=2, mode="bilinear", align_corners=False), (x,))
+    assert gradcheck(
+        lambda v: F.interpolate(v, scale_factor=2, mode="bilinear", align_corners=False), (x,)
+    )
     a, b = random_inputs((3, 4), (3, 4), dtype=np.float64)
     assert gradcheck(lambda u, v: F.cosine_similarity(u, v), (a, b))
     assert gradcheck(lambda u: F.normalize(u, dim=0), (a,))
 
 
 def test_bad_input_messages():
-    with pytest.raises(RuntimeError, match=r"pixel_shuffle: channels \(6\) must be divisible by upscale_factor\*\*2 = 4"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"pixel_shuffle: channels \(6\) must be divisible by upscale_factor\*\*2 = 4",
+    ):
         F.pixel_shuffle(deepnum.zeros(1, 6, 2, 2), 2)
     with pytest.raises(NotImplementedError, match="mode 'bicubic' is not supported"):
         F.interpolate(deepnum.zeros(1, 1, 2, 2), scale_factor=2, mode="bicubic")
@@ -91,9 +131,11 @@ def test_bad_input_messages():
 
 @pytest.mark.parametrize("align_corners", [False, True])
 def test_affine_grid_against_torch(align_corners):
-    check_against_torch(lambda t: F.affine_grid(t, (2, 3, 4, 5), align_corners=align_corners),
-                        lambda t: TF.affine_grid(t, (2, 3, 4, 5), align_corners=align_corners),
-                        random_inputs((2, 2, 3), low=-1.0, high=1.0))
+    check_against_torch(
+        lambda t: F.affine_grid(t, (2, 3, 4, 5), align_corners=align_corners),
+        lambda t: TF.affine_grid(t, (2, 3, 4, 5), align_corners=align_corners),
+        random_inputs((2, 2, 3), low=-1.0, high=1.0),
+    )
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
@@ -106,15 +148,29 @@ def test_grid_sample_against_torch(mode, padding_mode, align_corners):
     grid = rng.uniform(-1.3, 1.3, (2, 4, 7, 2)).astype(np.float32)
     grid = deepnum.tensor(grid, requires_grad=mode == "bilinear")
     kwargs = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
-    check_against_torch(lambda a, b: F.grid_sample(a, b, **kwargs), lambda a, b: TF.grid_sample(a, b, **kwargs), [x, grid])
+    check_against_torch(
+        lambda a, b: F.grid_sample(a, b, **kwargs),
+        lambda a, b: TF.grid_sample(a, b, **kwargs),
+        [x, grid],
+    )
 
 
 def test_spatial_transformer_identity_and_gradcheck():
     x = random_inputs((1, 2, 4, 4), dtype=np.float64)[0]
     theta = deepnum.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=deepnum.float64)
-    same = F.grid_sample(x, F.affine_grid(theta, x.shape, align_corners=False), align_corners=False)
+    same = F.grid_sample(
+        x, F.affine_grid(theta, x.shape, align_corners=False), align_corners=False
+    )
     np.testing.assert_allclose(same.detach().numpy(), x.detach().numpy(), atol=1e-12)
     # (chosen so that no sample lands exactly on a pixel, where bilinear sampling has a kink)
-    theta = deepnum.tensor([[[0.8137, 0.1029, 0.0713], [-0.1291, 0.7743, 0.0917]]], dtype=deepnum.float64, requires_grad=True)
-    assert gradcheck(lambda a, t: F.grid_sample(a, F.affine_grid(t, (1, 2, 4, 4), align_corners=False), align_corners=False),
-                     (x, theta))
+    theta = deepnum.tensor(
+        [[[0.8137, 0.1029, 0.0713], [-0.1291, 0.7743, 0.0917]]],
+        dtype=deepnum.float64,
+        requires_grad=True,
+    )
+    assert gradcheck(
+        lambda a, t: F.grid_sample(
+            a, F.affine_grid(t, (1, 2, 4, 4), align_corners=False), align_corners=False
+        ),
+        (x, theta),
+    )

@@ -12,26 +12,35 @@ from tests.helpers import assert_close
 
 
 def _torch_copy(ours, theirs):
-    theirs.load_state_dict({k: torch.from_numpy(np.array(v.numpy(), copy=True)) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict(
+        {k: torch.from_numpy(np.array(v.numpy(), copy=True)) for k, v in ours.state_dict().items()}
+    )
 
 
 def _torch_wrap(fn, module, **kw):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # PyTorch points to its parametrizations API
+        warnings.simplefilter(
+            "ignore", FutureWarning
+        )  # PyTorch points to its parametrizations API
         return fn(module, **kw)
 
 
-@pytest.mark.parametrize("make, shape, dim", [
-    (lambda nn: nn.Linear(5, 3), (4, 5), 0),
-    (lambda nn: nn.Conv2d(2, 3, 3), (2, 2, 6, 6), 0),
-    (lambda nn: nn.Linear(5, 3), (4, 5), None),
-    (lambda nn: nn.Conv1d(2, 4, 3), (2, 2, 7), 1),
-])
+@pytest.mark.parametrize(
+    "make, shape, dim",
+    [
+        (lambda nn: nn.Linear(5, 3), (4, 5), 0),
+        (lambda nn: nn.Conv2d(2, 3, 3), (2, 2, 6, 6), 0),
+        (lambda nn: nn.Linear(5, 3), (4, 5), None),
+        (lambda nn: nn.Conv1d(2, 4, 3), (2, 2, 7), 1),
+    ],
+)
 def test_weight_norm_against_torch(make, shape, dim):
     ours = dnn.utils.weight_norm(make(dnn), dim=dim)
     theirs = _torch_wrap(torch.nn.utils.weight_norm, make(torch.nn), dim=dim)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert [tuple(v.shape) for v in ours.state_dict().values()] == [tuple(v.shape) for v in theirs.state_dict().values()]
+    assert [tuple(v.shape) for v in ours.state_dict().values()] == [
+        tuple(v.shape) for v in theirs.state_dict().values()
+    ]
     _torch_copy(ours, theirs)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     xo, xt = deepnum.tensor(x), torch.tensor(x)
@@ -45,13 +54,21 @@ def test_weight_norm_against_torch(make, shape, dim):
     assert_close(ours(xo), theirs(xt))
 
 
-@pytest.mark.parametrize("make, shape", [(lambda nn: nn.Linear(6, 4), (3, 6)), (lambda nn: nn.Conv2d(2, 3, 3), (2, 2, 5, 5)),
-                                         (lambda nn: nn.ConvTranspose2d(3, 2, 3), (2, 3, 4, 4))])
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda nn: nn.Linear(6, 4), (3, 6)),
+        (lambda nn: nn.Conv2d(2, 3, 3), (2, 2, 5, 5)),
+        (lambda nn: nn.ConvTranspose2d(3, 2, 3), (2, 3, 4, 4)),
+    ],
+)
 def test_spectral_norm_against_torch(make, shape):
     ours = dnn.utils.spectral_norm(make(dnn), n_power_iterations=2)
     theirs = torch.nn.utils.spectral_norm(make(torch.nn), n_power_iterations=2)
     assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert [tuple(v.shape) for v in ours.state_dict().values()] == [tuple(v.shape) for v in theirs.state_dict().values()]
+    assert [tuple(v.shape) for v in ours.state_dict().values()] == [
+        tuple(v.shape) for v in theirs.state_dict().values()
+    ]
     _torch_copy(ours, theirs)
     x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
     for _ in range(3):  # training: the power iteration advances u and v each call

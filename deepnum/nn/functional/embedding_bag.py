@@ -24,25 +24,45 @@ def _bags(idx: np.ndarray, offsets, include_last_offset: bool):
     """Flat indices and, for each position, the bag it belongs to; plus the number of bags."""
     if idx.ndim == 2:
         if offsets is not None:
-            raise ValueError(f"embedding_bag: offsets has to be None if input is 2D (input shape {tuple(idx.shape)})")
+            raise ValueError(
+                f"embedding_bag: offsets has to be None if input is 2D (input shape {tuple(idx.shape)})"
+            )
         b, n = idx.shape
         return idx.reshape(-1), np.repeat(np.arange(b), n), b
     if idx.ndim != 1:
-        raise ValueError(f"embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+        raise ValueError(
+            f"embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}"
+        )
     if offsets is None:
-        raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None (needed for 1-D input)")
-    off = np.asarray(offsets.array if isinstance(offsets, Tensor) else offsets, dtype=np.int64).reshape(-1)
+        raise ValueError(
+            "embedding_bag: offsets has to be a 1D Tensor but got None (needed for 1-D input)"
+        )
+    off = np.asarray(
+        offsets.array if isinstance(offsets, Tensor) else offsets, dtype=np.int64
+    ).reshape(-1)
     if off.size and (off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] > idx.size):
-        raise ValueError(f"embedding_bag: offsets must start at 0, not decrease and stay within the input length {idx.size}; got {off.tolist()}")
+        raise ValueError(
+            f"embedding_bag: offsets must start at 0, not decrease and stay within the input length {idx.size}; got {off.tolist()}"
+        )
     starts = off[:-1] if include_last_offset else off
     ends = np.append(starts[1:], off[-1] if include_last_offset else idx.size)
     bag_of = np.repeat(np.arange(len(starts)), ends - starts)
     return idx[: len(bag_of)], bag_of, len(starts)
 
 
-def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float = 2, scale_grad_by_freq: bool = False,
-                  mode: str = "mean", sparse: bool = False, per_sample_weights=None, include_last_offset: bool = False,
-                  padding_idx=None) -> Tensor:
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights=None,
+    include_last_offset: bool = False,
+    padding_idx=None,
+) -> Tensor:
     """Reduce each bag of embedding rows to one vector: ``sum``, ``mean`` or ``max``.
 
     Args:
@@ -65,7 +85,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
     if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None; only mode='sum' supports them, got mode={mode!r}")
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights was not None; only mode='sum' supports them, got mode={mode!r}"
+        )
     idx = np.asarray(input.array if isinstance(input, Tensor) else input)
     w = as_tensor_arg(weight)
     flat, bag_of, n_bags = _bags(idx, offsets, include_last_offset)
@@ -73,7 +95,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type: float =
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     keep = np.ones(flat.shape, bool) if padding_idx is None else flat != padding_idx
-    rows = embedding(Tensor._make(flat, False, None, 0), w, None, max_norm, norm_type, scale_grad_by_freq)
+    rows = embedding(
+        Tensor._make(flat, False, None, 0), w, None, max_norm, norm_type, scale_grad_by_freq
+    )
     if mode == "max":
         return _bag_max(rows, bag_of, keep, n_bags)
     counts = np.bincount(bag_of[keep], minlength=n_bags).astype(w.dtype)

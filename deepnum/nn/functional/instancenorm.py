@@ -20,8 +20,16 @@ from deepnum.tensor import Tensor
 __all__ = ["instance_norm"]
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
-                  use_input_stats: bool = True, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def instance_norm(
+    input,
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Instance normalisation of ``(N, C, *spatial)`` input (see the module docstring).
 
     When ``use_input_stats`` and running buffers are given, the buffers are updated in place
@@ -29,10 +37,14 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     """
     x = as_tensor_arg(input)
     if x.ndim < 3:
-        raise ValueError(f"instance_norm: expected input of shape (N, C, *spatial) with at least one spatial dim, got {tuple(x.shape)}")
+        raise ValueError(
+            f"instance_norm: expected input of shape (N, C, *spatial) with at least one spatial dim, got {tuple(x.shape)}"
+        )
     if not use_input_stats:
         if running_mean is None or running_var is None:
-            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+            raise ValueError(
+                "instance_norm: use_input_stats=False needs running_mean and running_var"
+            )
         return batch_norm(x, running_mean, running_var, weight, bias, training=False, eps=eps)
     if running_mean is not None and running_var is not None:
         flat = x.array.reshape(x.shape[0], x.shape[1], -1).astype(np.float64)

@@ -16,8 +16,17 @@ import deepnum
 from deepnum.ops._util import as_tensor_arg
 from deepnum.tensor import Tensor
 
-__all__ = ["normalize", "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle",
-           "interpolate", "upsample", "affine_grid", "grid_sample"]
+__all__ = [
+    "normalize",
+    "cosine_similarity",
+    "pairwise_distance",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "interpolate",
+    "upsample",
+    "affine_grid",
+    "grid_sample",
+]
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:
@@ -52,7 +61,9 @@ def pixel_shuffle(input, upscale_factor: int) -> Tensor:
     r = int(upscale_factor)
     *lead, c, h, w = x.shape
     if c % (r * r):
-        raise RuntimeError(f"pixel_shuffle: channels ({c}) must be divisible by upscale_factor**2 = {r * r} (input shape {tuple(x.shape)})")
+        raise RuntimeError(
+            f"pixel_shuffle: channels ({c}) must be divisible by upscale_factor**2 = {r * r} (input shape {tuple(x.shape)})"
+        )
     n = len(lead)
     y = x.reshape(*lead, c // (r * r), r, r, h, w)
     y = y.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
@@ -65,7 +76,9 @@ def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
     r = int(downscale_factor)
     *lead, c, h, w = x.shape
     if h % r or w % r:
-        raise RuntimeError(f"pixel_unshuffle: height ({h}) and width ({w}) must be divisible by downscale_factor = {r}")
+        raise RuntimeError(
+            f"pixel_unshuffle: height ({h}) and width ({w}) must be divisible by downscale_factor = {r}"
+        )
     n = len(lead)
     y = x.reshape(*lead, c, h // r, r, w // r, r)
     y = y.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
@@ -88,8 +101,15 @@ def _source_index(out_size: int, in_size: int, scale, mode: str, align_corners):
     return np.maximum((dst + 0.5) * s - 0.5, 0.0)
 
 
-def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
-                recompute_scale_factor=None, antialias: bool = False) -> Tensor:
+def interpolate(
+    input,
+    size=None,
+    scale_factor=None,
+    mode: str = "nearest",
+    align_corners=None,
+    recompute_scale_factor=None,
+    antialias: bool = False,
+) -> Tensor:
     """Resize the spatial dimensions of ``(N, C, *spatial)`` input (1 to 3 of them).
 
     ``mode``: ``'nearest'`` (index ``floor(i · in/out)``), ``'nearest-exact'``, or
@@ -103,13 +123,21 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     x = as_tensor_arg(input)
     k = x.ndim - 2
     if k < 1 or k > 3:
-        raise ValueError(f"interpolate: expected 3-D, 4-D or 5-D input (N, C, *spatial), got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"interpolate: expected 3-D, 4-D or 5-D input (N, C, *spatial), got shape {tuple(x.shape)}"
+        )
     if mode not in ("nearest", "nearest-exact", *_LINEAR):
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported; use 'nearest', 'nearest-exact', 'linear', 'bilinear' or 'trilinear'")
+        raise NotImplementedError(
+            f"interpolate: mode {mode!r} is not supported; use 'nearest', 'nearest-exact', 'linear', 'bilinear' or 'trilinear'"
+        )
     if mode in _LINEAR and _LINEAR[mode] != k:
-        raise NotImplementedError(f"interpolate: mode {mode!r} expects {_LINEAR[mode]} spatial dims, got input of shape {tuple(x.shape)}")
+        raise NotImplementedError(
+            f"interpolate: mode {mode!r} expects {_LINEAR[mode]} spatial dims, got input of shape {tuple(x.shape)}"
+        )
     if mode not in _LINEAR and align_corners is not None:
-        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear")
+        raise ValueError(
+            "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
+        )
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     spatial = tuple(x.shape[2:])
@@ -117,12 +145,16 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
         sizes = (size,) * k if isinstance(size, (int, np.integer)) else tuple(size)
         scales = (None,) * k
     else:
-        scales = (scale_factor,) * k if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
+        scales = (
+            (scale_factor,) * k if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
+        )
         sizes = tuple(int(math.floor(n * s)) for n, s in zip(spatial, scales))
         if recompute_scale_factor:
             scales = (None,) * k
     if len(sizes) != k:
-        raise ValueError(f"interpolate: size {sizes} must have {k} entries for input of shape {tuple(x.shape)}")
+        raise ValueError(
+            f"interpolate: size {sizes} must have {k} entries for input of shape {tuple(x.shape)}"
+        )
     out = x
     for axis, (n_in, n_out, scale) in enumerate(zip(spatial, sizes, scales)):
         dim = axis + 2
@@ -139,7 +171,9 @@ def interpolate(input, size=None, scale_factor=None, mode: str = "nearest", alig
     return out
 
 
-def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None) -> Tensor:
+def upsample(
+    input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None
+) -> Tensor:
     """Deprecated PyTorch name of ``interpolate``."""
     return interpolate(input, size, scale_factor, mode, align_corners)
 
@@ -159,12 +193,23 @@ def affine_grid(theta, size, align_corners: bool = False) -> Tensor:
     """
     t = as_tensor_arg(theta)
     if len(size) != 4 or t.ndim != 3 or tuple(t.shape[1:]) != (2, 3) or t.shape[0] != size[0]:
-        raise ValueError(f"affine_grid: expected theta of shape (N, 2, 3) and size (N, C, H, W) with the same N; "
-                         f"got theta {tuple(t.shape)} and size {tuple(size)}")
+        raise ValueError(
+            f"affine_grid: expected theta of shape (N, 2, 3) and size (N, C, H, W) with the same N; "
+            f"got theta {tuple(t.shape)} and size {tuple(size)}"
+        )
     _, _, h, w = size
     xs, ys = _base_coords(w, align_corners, t.dtype), _base_coords(h, align_corners, t.dtype)
-    base = np.stack([np.broadcast_to(xs, (h, w)), np.broadcast_to(ys[:, None], (h, w)), np.ones((h, w), t.dtype)], -1)
-    grid = deepnum.matmul(Tensor._make(base.reshape(1, h * w, 3), False, None, 0), t.transpose(1, 2))
+    base = np.stack(
+        [
+            np.broadcast_to(xs, (h, w)),
+            np.broadcast_to(ys[:, None], (h, w)),
+            np.ones((h, w), t.dtype),
+        ],
+        -1,
+    )
+    grid = deepnum.matmul(
+        Tensor._make(base.reshape(1, h * w, 3), False, None, 0), t.transpose(1, 2)
+    )
     return grid.reshape(size[0], h, w, 2)
 
 
@@ -172,7 +217,9 @@ def _unnormalize(coord: Tensor, n: int, align_corners: bool) -> Tensor:
     return (coord + 1) * ((n - 1) / 2) if align_corners else ((coord + 1) * n - 1) / 2
 
 
-def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros", align_corners=None) -> Tensor:
+def grid_sample(
+    input, grid, mode: str = "bilinear", padding_mode: str = "zeros", align_corners=None
+) -> Tensor:
     """Read ``input`` at the (x, y) positions of ``grid`` in [-1, 1] coordinates (2-D).
 
     ``bilinear`` mixes the four neighbours with weights linear in the position (so the grid
@@ -184,12 +231,18 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
     """
     x, g = as_tensor_arg(input), as_tensor_arg(grid)
     if mode not in ("bilinear", "nearest"):
-        raise NotImplementedError(f"grid_sample: mode {mode!r} is not supported; use 'bilinear' or 'nearest'")
+        raise NotImplementedError(
+            f"grid_sample: mode {mode!r} is not supported; use 'bilinear' or 'nearest'"
+        )
     if padding_mode not in ("zeros", "border"):
-        raise NotImplementedError(f"grid_sample: padding_mode {padding_mode!r} is not supported; use 'zeros' or 'border'")
+        raise NotImplementedError(
+            f"grid_sample: padding_mode {padding_mode!r} is not supported; use 'zeros' or 'border'"
+        )
     if x.ndim != 4 or g.ndim != 4 or g.shape[-1] != 2 or g.shape[0] != x.shape[0]:
-        raise ValueError(f"grid_sample: expected input (N, C, H, W) and grid (N, Ho, Wo, 2) with the same N; "
-                         f"got input {tuple(x.shape)} and grid {tuple(g.shape)}")
+        raise ValueError(
+            f"grid_sample: expected input (N, C, H, W) and grid (N, Ho, Wo, 2) with the same N; "
+            f"got input {tuple(x.shape)} and grid {tuple(g.shape)}"
+        )
     align = bool(align_corners)
     n, _, h, w = x.shape
     ix, iy = _unnormalize(g[..., 0], w, align), _unnormalize(g[..., 1], h, align)
@@ -201,7 +254,9 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
     def read(yy: np.ndarray, xx: np.ndarray) -> Tensor:
         inside = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
         index = (batch, np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1))
-        values = channels_last[tuple(Tensor._make(i, False, None, 0) for i in np.broadcast_arrays(*index))]
+        values = channels_last[
+            tuple(Tensor._make(i, False, None, 0) for i in np.broadcast_arrays(*index))
+        ]
         return values * Tensor._make(inside[..., None].astype(x.dtype), False, None, 0)
 
     if mode == "nearest":
@@ -212,6 +267,10 @@ def grid_sample(input, grid, mode: str = "bilinear", padding_mode: str = "zeros"
         wy1 = (iy - Tensor._make(y0, False, None, 0)).unsqueeze(-1)
         wx0, wy0 = 1 - wx1, 1 - wy1
         x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
-        out = (read(y0, x0) * (wy0 * wx0) + read(y0, x0 + 1) * (wy0 * wx1)
-               + read(y0 + 1, x0) * (wy1 * wx0) + read(y0 + 1, x0 + 1) * (wy1 * wx1))
+        out = (
+            read(y0, x0) * (wy0 * wx0)
+            + read(y0, x0 + 1) * (wy0 * wx1)
+            + read(y0 + 1, x0) * (wy1 * wx0)
+            + read(y0 + 1, x0 + 1) * (wy1 * wx1)
+        )
     return out.permute(0, 3, 1, 2)

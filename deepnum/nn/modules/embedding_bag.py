@@ -35,12 +35,28 @@ class EmbeddingBag(Module):
         deepnum.Size([2, 3])
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, max_norm=None, norm_type: float = 2.0,
-                 scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False, _weight=None,
-                 include_last_offset: bool = False, padding_idx=None, device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm=None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        _weight=None,
+        include_last_offset: bool = False,
+        padding_idx=None,
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        self.max_norm, self.norm_type, self.scale_grad_by_freq = (
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+        )
         self.mode, self.sparse, self.include_last_offset = mode, sparse, include_last_offset
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
@@ -54,7 +70,9 @@ class EmbeddingBag(Module):
         else:
             array = _weight.array if isinstance(_weight, Tensor) else np.asarray(_weight)
             if array.shape != (num_embeddings, embedding_dim):
-                raise ValueError(f"EmbeddingBag: _weight has shape {array.shape}, expected ({num_embeddings}, {embedding_dim})")
+                raise ValueError(
+                    f"EmbeddingBag: _weight has shape {array.shape}, expected ({num_embeddings}, {embedding_dim})"
+                )
             self.weight = Parameter(array)
 
     def reset_parameters(self) -> None:
@@ -66,9 +84,22 @@ class EmbeddingBag(Module):
         idx = input.array if isinstance(input, Tensor) else np.asarray(input)
         if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
             bad = idx.min() if idx.min() < 0 else idx.max()
-            raise IndexError(f"EmbeddingBag(num_embeddings={self.num_embeddings}): index {bad} is out of range (input shape {tuple(idx.shape)})")
-        return embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
-                             self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx)
+            raise IndexError(
+                f"EmbeddingBag(num_embeddings={self.num_embeddings}): index {bad} is out of range (input shape {tuple(idx.shape)})"
+            )
+        return embedding_bag(
+            input,
+            self.weight,
+            offsets,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.mode,
+            self.sparse,
+            per_sample_weights,
+            self.include_last_offset,
+            self.padding_idx,
+        )
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}, mode={self.mode!r}"

@@ -32,18 +32,40 @@ class _InstanceNorm(Module):
 
     _spatial = 1
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = False,
-                 track_running_stats: bool = False, device=None, dtype=None, *, bias: bool = True) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device=None,
+        dtype=None,
+        *,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats, self.has_bias = affine, track_running_stats, affine and bias
+        self.affine, self.track_running_stats, self.has_bias = (
+            affine,
+            track_running_stats,
+            affine and bias,
+        )
         dt = _dtype.to_dtype(dtype) if dtype else _dtype.get_default_dtype()
         self.register_parameter("weight", Parameter(np.ones(num_features, dt)) if affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(num_features, dt)) if self.has_bias else None)
+        self.register_parameter(
+            "bias", Parameter(np.zeros(num_features, dt)) if self.has_bias else None
+        )
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor._make(np.zeros(num_features, dt), False, None, 0))
-            self.register_buffer("running_var", Tensor._make(np.ones(num_features, dt), False, None, 0))
-            self.register_buffer("num_batches_tracked", Tensor._make(np.array(0, np.int64), False, None, 0))
+            self.register_buffer(
+                "running_mean", Tensor._make(np.zeros(num_features, dt), False, None, 0)
+            )
+            self.register_buffer(
+                "running_var", Tensor._make(np.ones(num_features, dt), False, None, 0)
+            )
+            self.register_buffer(
+                "num_batches_tracked", Tensor._make(np.array(0, np.int64), False, None, 0)
+            )
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -58,18 +80,32 @@ class _InstanceNorm(Module):
     def forward(self, input):
         batched = self._spatial + 2
         if input.ndim not in (batched - 1, batched):
-            raise ValueError(f"{type(self).__name__}: expected {batched - 1}D (unbatched) or {batched}D input, got shape {tuple(input.shape)}")
+            raise ValueError(
+                f"{type(self).__name__}: expected {batched - 1}D (unbatched) or {batched}D input, got shape {tuple(input.shape)}"
+            )
         x = input.unsqueeze(0) if input.ndim == batched - 1 else input
         if x.shape[1] != self.num_features and self.affine:
-            raise ValueError(f"{type(self).__name__}(num_features={self.num_features}): input has {x.shape[1]} channels (shape {tuple(input.shape)})")
+            raise ValueError(
+                f"{type(self).__name__}(num_features={self.num_features}): input has {x.shape[1]} channels (shape {tuple(input.shape)})"
+            )
         use_input_stats = self.training or not self.track_running_stats
-        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                          use_input_stats, self.momentum, self.eps)
+        y = instance_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            use_input_stats,
+            self.momentum,
+            self.eps,
+        )
         return y.squeeze(0) if input.ndim == batched - 1 else y
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, bias={self.has_bias}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, bias={self.has_bias}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class InstanceNorm1d(_InstanceNorm):

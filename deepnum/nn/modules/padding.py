@@ -18,7 +18,9 @@ class _Pad(Module):
         super().__init__()
         self.padding = (padding,) * (2 * self.n) if isinstance(padding, int) else tuple(padding)
         if len(self.padding) != 2 * self.n:
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a {2 * self.n}-tuple, got {padding!r}")
+            raise ValueError(
+                f"{type(self).__name__}: padding must be an int or a {2 * self.n}-tuple, got {padding!r}"
+            )
         self.value = value
 
     def forward(self, input):
@@ -32,7 +34,11 @@ class _Pad(Module):
 
 
 def _make(name: str, n: int, mode: str):
-    cls = type(name, (_Pad,), {"n": n, "mode": mode, "__doc__": f"``F.pad`` of the last {n} dims, mode {mode!r}."})
+    cls = type(
+        name,
+        (_Pad,),
+        {"n": n, "mode": mode, "__doc__": f"``F.pad`` of the last {n} dims, mode {mode!r}."},
+    )
     cls.__module__ = __name__
     globals()[name] = cls
     __all__.append(name)

@@ -50,11 +50,15 @@ def weight_norm(module, name: str = "weight", dim=0):
     """
     for hook in module._forward_pre_hooks.values():
         if isinstance(hook, _WeightNorm) and hook.name == name:
-            raise RuntimeError(f"weight_norm: cannot register two weight_norm hooks on the same parameter {name}")
+            raise RuntimeError(
+                f"weight_norm: cannot register two weight_norm hooks on the same parameter {name}"
+            )
     weight = getattr(module, name)
     fn = _WeightNorm(name, dim)
     del module._parameters[name]
-    module.register_parameter(name + "_g", Parameter(_norm_except_dim(weight, dim).detach().numpy().copy()))
+    module.register_parameter(
+        name + "_g", Parameter(_norm_except_dim(weight, dim).detach().numpy().copy())
+    )
     module.register_parameter(name + "_v", Parameter(weight.detach().numpy().copy()))
     object.__setattr__(module, name, fn.compute(module))
     module.register_forward_pre_hook(fn)
@@ -81,7 +85,9 @@ def _normalize(a: np.ndarray, eps: float) -> np.ndarray:
 class _SpectralNorm:
     def __init__(self, name: str, n_power_iterations: int, dim: int, eps: float) -> None:
         if n_power_iterations <= 0:
-            raise ValueError(f"spectral_norm: expected n_power_iterations to be positive, but got n_power_iterations={n_power_iterations}")
+            raise ValueError(
+                f"spectral_norm: expected n_power_iterations to be positive, but got n_power_iterations={n_power_iterations}"
+            )
         self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
 
     def matrix(self, weight: Tensor) -> Tensor:
@@ -105,17 +111,23 @@ class _SpectralNorm:
         return weight / sigma
 
     def __call__(self, module, inputs) -> None:
-        object.__setattr__(module, self.name, self.compute(module, do_power_iteration=module.training))
+        object.__setattr__(
+            module, self.name, self.compute(module, do_power_iteration=module.training)
+        )
 
 
-def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12, dim=None):
+def spectral_norm(
+    module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12, dim=None
+):
     """Divide ``module.<name>`` by its spectral norm before every forward; returns the module.
 
     ``dim`` is the output dimension (0, or 1 for transposed convolutions by default).
     """
     for hook in module._forward_pre_hooks.values():
         if isinstance(hook, _SpectralNorm) and hook.name == name:
-            raise RuntimeError(f"spectral_norm: cannot register two spectral_norm hooks on the same parameter {name}")
+            raise RuntimeError(
+                f"spectral_norm: cannot register two spectral_norm hooks on the same parameter {name}"
+            )
     if dim is None:
         dim = 1 if type(module).__name__.startswith("ConvTranspose") else 0
     weight = getattr(module, name)
@@ -125,7 +137,9 @@ def spectral_norm(module, name: str = "weight", n_power_iterations: int = 1, eps
     u = _normalize(deepnum.randn(h, dtype=weight.dtype).numpy(), eps)
     v = _normalize(deepnum.randn(w, dtype=weight.dtype).numpy(), eps)
     del module._parameters[name]
-    module.register_parameter(name + "_orig", weight if isinstance(weight, Parameter) else Parameter(weight.numpy()))
+    module.register_parameter(
+        name + "_orig", weight if isinstance(weight, Parameter) else Parameter(weight.numpy())
+    )
     object.__setattr__(module, name, weight.detach())
     module.register_buffer(name + "_u", Tensor._make(u.astype(weight.dtype), False, None, 0))
     module.register_buffer(name + "_v", Tensor._make(v.astype(weight.dtype), False, None, 0))
