@@ -295,3 +295,22 @@ def test_torch_names_outside_the_tensor_api():
     v = deepnum.autograd.Variable(deepnum.ones(2), requires_grad=True)
     assert v.requires_grad and v.is_leaf
     assert deepnum.ones(4).multinomial(2).shape == (2,)
+
+
+def test_remaining_documented_odds_and_ends():
+    x = deepnum.arange(6.0)
+    t = torch.arange(6.0)
+    assert_close(x.reshape_as(deepnum.zeros(2, 3)), t.reshape_as(torch.zeros(2, 3)))
+    assert_close(
+        deepnum.ones(1, 3).expand_as(deepnum.zeros(4, 3)),
+        torch.ones(1, 3).expand_as(torch.zeros(4, 3)),
+    )
+    assert x.to(deepnum.zeros(1, dtype=deepnum.float64)).dtype == deepnum.float64
+    assert x.type_as(deepnum.zeros(1, dtype=deepnum.int64)).dtype == deepnum.int64
+    assert deepnum.allclose(x, x + 1e-9) and not deepnum.allclose(x, x + 1)
+    deepnum.cuda.manual_seed(0)
+    deepnum.cuda.manual_seed_all(0)
+    state = deepnum.get_rng_state()
+    a = deepnum.rand(3)
+    deepnum.set_rng_state(state)
+    assert deepnum.equal(a, deepnum.rand(3))
