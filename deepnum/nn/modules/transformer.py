@@ -40,6 +40,44 @@ def _layers(layer: Module, n: int):
     return ModuleList([copy.deepcopy(layer) for _ in range(n)])
 
 
+def _build_sublayers(layer, d_model, nhead, dim_feedforward, dropout, activation, eps,
+                     batch_first, norm_first, bias, dtype, cross_attention: bool) -> None:
+    """Register a layer's sub-modules under PyTorch's names and in PyTorch's order."""
+    from deepnum.nn.modules.dropout import Dropout
+    from deepnum.nn.modules.linear import Linear
+    from deepnum.nn.modules.normalization import LayerNorm
+
+    def attention():
+        return MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype)
+
+    layer.self_attn = attention()
+    if cross_attention:
+        layer.multihead_attn = attention()
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+    layer.dropout = Dropout(dropout)
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+    layer.norm_first = norm_first
+    n_blocks = 3 if cross_attention else 2
+    for i in range(1, n_blocks + 1):
+        setattr(layer, f"norm{i}", LayerNorm(d_model, eps=eps, bias=bias, dtype=dtype))
+    for i in range(1, n_blocks + 1):
+        setattr(layer, f"dropout{i}", Dropout(dropout))
+    layer.activation = _activation(activation)
+    layer.d_model = d_model
+
+
+def _attention_block(attention, dropout, x, source, attn_mask, key_padding_mask, is_causal):
+    """dropout(Attention(x, source, source)): the self- or cross-attention sub-layer."""
+    out = attention(x, source, source, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                    need_weights=False, is_causal=is_causal and attn_mask is None)[0]
+    return dropout(out)
+
+
+def _feed_forward(layer, x, out_dropout):
+    """FF(x) = dropout(W₂ dropout(act(W₁ x + b₁)) + b₂): the position-wise sub-layer."""
+    return out_dropout(layer.linear2(layer.dropout(layer.activation(layer.linear1(x)))))
+
+
 def _check_model_input(name: str, x: Tensor, d_model: int) -> None:
     if x.ndim not in (2, 3) or x.shape[-1] != d_model:
         raise RuntimeError(f"{name}(d_model={d_model}): expected input of shape (S, N, {d_model}), (N, S, {d_model}) or (S, {d_model}), got {tuple(x.shape)}")
@@ -58,21 +96,8 @@ class TransformerEncoderLayer(Module):
                  activation="relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        from deepnum.nn.modules.dropout import Dropout
-        from deepnum.nn.modules.linear import Linear
-        from deepnum.nn.modules.normalization import LayerNorm
-
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = _activation(activation)
-        self.d_model = d_model
+        _build_sublayers(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, dtype, cross_attention=False)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
         _check_model_input("TransformerEncoderLayer", src, self.d_model)
@@ -86,12 +111,10 @@ class TransformerEncoderLayer(Module):
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal and attn_mask is None)[0]
-        return self.dropout1(x)
+        return _attention_block(self.self_attn, self.dropout1, x, x, attn_mask, key_padding_mask, is_causal)
 
     def _ff_block(self, x):
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return _feed_forward(self, x, self.dropout2)
 
 
 class TransformerDecoderLayer(Module):
@@ -104,24 +127,8 @@ class TransformerDecoderLayer(Module):
                  activation="relu", layer_norm_eps: float = 1e-5, batch_first: bool = False,
                  norm_first: bool = False, bias: bool = True, device=None, dtype=None) -> None:
         super().__init__()
-        from deepnum.nn.modules.dropout import Dropout
-        from deepnum.nn.modules.linear import Linear
-        from deepnum.nn.modules.normalization import LayerNorm
-
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation)
-        self.d_model = d_model
+        _build_sublayers(self, d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, dtype, cross_attention=True)
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False, memory_is_causal: bool = False):
@@ -138,17 +145,13 @@ class TransformerDecoderLayer(Module):
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal and attn_mask is None)[0]
-        return self.dropout1(x)
+        return _attention_block(self.self_attn, self.dropout1, x, x, attn_mask, key_padding_mask, is_causal)
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
-        x = self.multihead_attn(x, mem, mem, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                                need_weights=False, is_causal=is_causal and attn_mask is None)[0]
-        return self.dropout2(x)
+        return _attention_block(self.multihead_attn, self.dropout2, x, mem, attn_mask, key_padding_mask, is_causal)
 
     def _ff_block(self, x):
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return _feed_forward(self, x, self.dropout3)
 
 
 class TransformerEncoder(Module):
