@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from deepnum import ops
+from deepnum.ops import linalg_functions as linalg
 from deepnum.autograd.function import Function
 from deepnum.distributions.distribution import Distribution, as_float_tensor
 from deepnum.ops.creation import _rng
@@ -44,26 +45,6 @@ class TriangularSolve(Function):
         return (grad_l if need_l else None), (grad_b if need_b else None)
 
 
-class Cholesky(Function):
-    """L with L Lᵀ = A; backward: Ā = ½ L⁻ᵀ Φ(Lᵀ L̄) L⁻¹ symmetrised (Murray 2016, arXiv:1602.07527)."""
-
-    @staticmethod
-    def forward(ctx, A):
-        L = np.linalg.cholesky(A)
-        ctx.save_for_backward(L)
-        return L
-
-    @staticmethod
-    def backward(ctx, grad):
-        _first_order_only(ctx)
-        (L,) = ctx.saved_tensors
-        P = np.swapaxes(L, -1, -2) @ grad
-        phi = np.tril(P) - 0.5 * np.eye(P.shape[-1]) * P  # lower triangle, half diagonal
-        Linv = np.linalg.inv(L)
-        S = np.swapaxes(Linv, -1, -2) @ phi @ Linv
-        return 0.5 * (S + np.swapaxes(S, -1, -2))
-
-
 class MultivariateNormal(Distribution):
     """N(μ, Σ) with Σ = L Lᵀ given as ``covariance_matrix``, ``precision_matrix`` or ``scale_tril``.
 
@@ -88,8 +69,8 @@ class MultivariateNormal(Distribution):
             self._check(name, matrix, eig > 0, "PositiveDefinite()",
                         f"The {name} must be symmetric positive definite.")
             if covariance_matrix is None:
-                matrix = Tensor._make(np.linalg.inv(matrix.array), False, None, 0) if not matrix.requires_grad else _inverse(matrix)
-            self._unbroadcasted_scale_tril = Cholesky.apply(matrix)
+                matrix = linalg.inv(matrix)
+            self._unbroadcasted_scale_tril = linalg.cholesky(matrix)
         L = self._unbroadcasted_scale_tril
         if L.ndim < 2 or L.shape[-1] != L.shape[-2] or L.shape[-1] != self.loc.shape[-1]:
             raise ValueError(f"MultivariateNormal: scale must be a (..., {self.loc.shape[-1]}, {self.loc.shape[-1]}) matrix, got {tuple(L.shape)}")
@@ -140,27 +121,6 @@ class MultivariateNormal(Distribution):
         k = self.loc.shape[-1]
         h = 0.5 * k * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
         return h.expand(*tuple(self.batch_shape)) if tuple(h.shape) != tuple(self.batch_shape) else h
-
-
-def _inverse(matrix: Tensor) -> Tensor:
-    return Inverse.apply(matrix)
-
-
-class Inverse(Function):
-    """A⁻¹, with dA = −A⁻ᵀ dY A⁻ᵀ."""
-
-    @staticmethod
-    def forward(ctx, A):
-        Y = np.linalg.inv(A)
-        ctx.save_for_backward(Y)
-        return Y
-
-    @staticmethod
-    def backward(ctx, grad):
-        _first_order_only(ctx)
-        (Y,) = ctx.saved_tensors
-        Yt = np.swapaxes(Y, -1, -2)
-        return -(Yt @ grad @ Yt)
 
 
 class Independent(Distribution):
