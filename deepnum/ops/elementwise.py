@@ -6,6 +6,8 @@ derivative on the backward line.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from deepnum import _dtype
@@ -265,58 +267,47 @@ class Neg(Function):
         return -grad
 
 
-class Exp(Function):
-    @staticmethod
+def pointwise_function(name, f, derivative, *, saves="input", errstate=None, doc=None):
+    """A ``Function`` for ``y = f(x)`` whose backward is ``derivative(grad, saved)``.
+
+    ``saved`` is ``x``, or ``y`` when ``saves="output"`` (the derivative is cheaper in the
+    output for exp, tanh, tan). ``errstate`` silences the NumPy warnings for the values PyTorch
+    returns quietly as ``inf``/``nan`` (``log(0)``, ``exp(1000)``, ``sqrt(-1)``).
+    """
+
     def forward(ctx, x):
-        with np.errstate(over="ignore"):  # overflow is +inf, silently, as in PyTorch
-            y = np.exp(x)
-        ctx.save_for_backward(y)
+        if errstate is None:
+            y = f(x)
+        else:
+            with np.errstate(**errstate):
+                y = f(x)
+        ctx.save_for_backward(y if saves == "output" else x)
         return y
 
-    @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * y  # d exp(x)/dx = exp(x)
+        (saved,) = ctx.saved_tensors
+        return derivative(grad, saved)
+
+    body = {"forward": staticmethod(forward), "backward": staticmethod(backward), "__doc__": doc}
+    cls = type(name, (Function,), body)
+    cls.__module__ = sys._getframe(1).f_globals["__name__"]
+    return cls
 
 
-class Log(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x)
+# The warnings NumPy gives for values PyTorch returns quietly: exp(1000) = inf, sqrt(-1) = nan,
+# log(0) = -inf.
+_OVERFLOW = {"over": "ignore"}
+_NAN = {"invalid": "ignore"}
+_POLE = {"divide": "ignore", "invalid": "ignore"}
 
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / x  # d ln(x)/dx = 1/x
-
-
-class Sqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        with np.errstate(invalid="ignore"):
-            y = np.sqrt(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad / (2 * y)  # d sqrt(x)/dx = 1 / (2 sqrt(x))
-
-
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = np.tanh(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * (1 - y * y)  # d tanh(x)/dx = 1 - tanh(x)^2
+# d exp(x)/dx = exp(x)
+Exp = pointwise_function("Exp", np.exp, lambda g, y: g * y, saves="output", errstate=_OVERFLOW)
+# d ln(x)/dx = 1/x
+Log = pointwise_function("Log", np.log, lambda g, x: g / x, errstate=_POLE)
+# d sqrt(x)/dx = 1 / (2 sqrt(x))
+Sqrt = pointwise_function("Sqrt", np.sqrt, lambda g, y: g / (2 * y), saves="output", errstate=_NAN)
+# d tanh(x)/dx = 1 - tanh(x)^2
+Tanh = pointwise_function("Tanh", np.tanh, lambda g, y: g * (1 - y * y), saves="output")
 
 
 class Sigmoid(Function):

@@ -13,6 +13,9 @@ import numpy as np
 from deepnum.autograd.function import Function
 from deepnum.ops._util import binary_operands, sum_to
 from deepnum.ops.elementwise import (
+    _NAN,
+    _OVERFLOW,
+    _POLE,
     _apply_broadcasting,
     _float_input,
     add,
@@ -21,137 +24,35 @@ from deepnum.ops.elementwise import (
     log,
     maximum,
     mul,
+    pointwise_function,
     sub,
 )
 from deepnum.tensor import Tensor
 
 
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * np.cos(x)
-
-
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return -grad * np.sin(x)
-
-
-class Log1p(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / (1 + x)
-
-
-class Expm1(Function):
-    @staticmethod
-    def forward(ctx, x):
-        with np.errstate(over="ignore"):
-            y = np.expm1(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * (y + 1)
-
-
-class Tan(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = np.tan(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * (1 + y * y)  # d tan x/dx = 1 + tan² x
-
-
-class Asin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(invalid="ignore"):
-            return np.arcsin(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / np.sqrt(1 - x * x)  # d asin x/dx = 1 / sqrt(1 - x²)
-
-
-class Acos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(invalid="ignore"):
-            return np.arccos(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return -grad / np.sqrt(1 - x * x)  # d acos x/dx = -1 / sqrt(1 - x²)
-
-
-class Atan(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.arctan(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad / (1 + x * x)  # d atan x/dx = 1 / (1 + x²)
-
-
-class Sinh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(over="ignore"):
-            return np.sinh(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * np.cosh(x)
-
-
-class Cosh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(over="ignore"):
-            return np.cosh(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * np.sinh(x)
+# Each primitive: its NumPy forward and its derivative, written in x (or y = f(x) when saved).
+# d sin x/dx = cos x
+Sin = pointwise_function("Sin", np.sin, lambda g, x: g * np.cos(x))
+# d cos x/dx = -sin x
+Cos = pointwise_function("Cos", np.cos, lambda g, x: -g * np.sin(x))
+# d tan x/dx = 1 + tan² x
+Tan = pointwise_function("Tan", np.tan, lambda g, y: g * (1 + y * y), saves="output")
+# d asin x/dx = 1 / sqrt(1 - x²)
+Asin = pointwise_function("Asin", np.arcsin, lambda g, x: g / np.sqrt(1 - x * x), errstate=_NAN)
+# d acos x/dx = -1 / sqrt(1 - x²)
+Acos = pointwise_function("Acos", np.arccos, lambda g, x: -g / np.sqrt(1 - x * x), errstate=_NAN)
+# d atan x/dx = 1 / (1 + x²)
+Atan = pointwise_function("Atan", np.arctan, lambda g, x: g / (1 + x * x))
+# d sinh x/dx = cosh x
+Sinh = pointwise_function("Sinh", np.sinh, lambda g, x: g * np.cosh(x), errstate=_OVERFLOW)
+# d cosh x/dx = sinh x
+Cosh = pointwise_function("Cosh", np.cosh, lambda g, x: g * np.sinh(x), errstate=_OVERFLOW)
+# d log(1 + x)/dx = 1 / (1 + x)
+Log1p = pointwise_function("Log1p", np.log1p, lambda g, x: g / (1 + x), errstate=_POLE)
+# d (e^x - 1)/dx = e^x = y + 1
+Expm1 = pointwise_function(
+    "Expm1", np.expm1, lambda g, y: g * (y + 1), saves="output", errstate=_OVERFLOW
+)
 
 
 class Atan2(Function):
