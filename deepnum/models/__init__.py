@@ -27,6 +27,7 @@ zoo = {
     "mlp": mlp,
     "mlp-mnist": mlp_mnist,
     "lenet": lenet,
+    "cnn": lenet,  # the default convolutional network: `deepnum train --model cnn`
     "vgg-small": vgg_small,
     "resnet-small": resnet_small,
     "lstm-classifier": lstm_classifier,

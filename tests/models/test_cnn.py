@@ -97,6 +97,7 @@ def test_skip_connection_carries_the_gradient():
     "name,shape",
     [
         ("lenet", (1, 28, 28)),
+        ("cnn", (1, 28, 28)),
         ("vgg-small", (1, 28, 28)),
         ("resnet-small", (1, 28, 28)),
         ("lenet", (3, 32, 32)),
