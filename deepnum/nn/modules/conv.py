@@ -158,33 +158,23 @@ class _Conv(_ConvNd):
         )
 
     def forward(self, input):
-        name = f"{type(self).__name__}"
-        if self.padding_mode == "zeros":
-            return convnd(
-                input,
-                self.weight,
-                self.bias,
-                self.stride,
-                self.padding,
-                self.dilation,
-                self.groups,
-                self._nd,
-                name,
-            )
-        # other modes pad explicitly first (PyTorch's _reversed_padding_repeated_twice)
-        flat = [p for lo_hi in reversed(self._pads) for p in lo_hi]
-        if input.ndim in (self._nd + 1, self._nd + 2):
-            input = pad(input, flat, mode=self.padding_mode)
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            # other modes pad explicitly first (PyTorch's _reversed_padding_repeated_twice)
+            flat = [p for lo_hi in reversed(self._pads) for p in lo_hi]
+            if input.ndim in (self._nd + 1, self._nd + 2):
+                input = pad(input, flat, mode=self.padding_mode)
+            padding = 0
         return convnd(
             input,
             self.weight,
             self.bias,
             self.stride,
-            0,
+            padding,
             self.dilation,
             self.groups,
             self._nd,
-            name,
+            type(self).__name__,
         )
 
 
