@@ -57,20 +57,19 @@ def _check_input(name, x, channels, size):
         )
 
 
-class LocallyConnected2d(Module):
-    """Unshared 2-d convolution: a separate filter bank at every output position (003 §3.2).
+def _set_window(layer, nd, kernel_size, stride, padding, dilation) -> None:
+    """Store a layer's window geometry as ``nd``-tuples; errors name the layer and argument."""
+    name = type(layer).__name__
+    layer.kernel_size = ntuple(kernel_size, nd, f"{name}: kernel_size")
+    layer.stride = ntuple(stride, nd, f"{name}: stride")
+    layer.padding = ntuple(padding, nd, f"{name}: padding")
+    layer.dilation = ntuple(dilation, nd, f"{name}: dilation")
 
-    Args: in_channels, out_channels, input_size ``(H, W)`` (the layer is tied to it),
-    kernel_size, stride=1, padding=0, dilation=1, bias=True.
-    Shape: ``(N, C_in, H, W)`` → ``(N, C_out, H_out, W_out)`` with Conv2d's output sizes.
-    Parameters: weight ``(H_out, W_out, C_out, C_in, kH, kW)`` and bias ``(C_out, H_out, W_out)``,
-    U(±1/√(C_in·kH·kW)).
 
-    Examples:
-        >>> layer = LocallyConnected2d(1, 4, (8, 8), 3)
-        >>> layer(deepnum.zeros(2, 1, 8, 8)).shape
-        deepnum.Size([2, 4, 6, 6])
-    """
+class _LocallyConnectedNd(Module):
+    """``y[n,o,p] = b[o,p] + Σ_{c,t} w[p,o,c,t] · x[n,c,s·p + d·t − pad]`` over ``_nd`` axes."""
+
+    _nd = 0
 
     def __init__(
         self,
@@ -87,22 +86,14 @@ class LocallyConnected2d(Module):
         super().__init__()
         name = type(self).__name__
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.input_size = ntuple(input_size, 2, f"{name}: input_size")
-        self.kernel_size = ntuple(kernel_size, 2, f"{name}: kernel_size")
-        self.stride, self.padding = (
-            ntuple(stride, 2, f"{name}: stride"),
-            ntuple(padding, 2, f"{name}: padding"),
-        )
-        self.dilation = ntuple(dilation, 2, f"{name}: dilation")
+        self.input_size = ntuple(input_size, self._nd, f"{name}: input_size")
+        _set_window(self, self._nd, kernel_size, stride, padding, dilation)
         self.output_size = _out_sizes(
             self.input_size, self.kernel_size, self.stride, self.padding, self.dilation, name
         )
         dtype = dtype or deepnum.get_default_dtype()
-        self.weight = Parameter(
-            deepnum.empty(
-                *self.output_size, out_channels, in_channels, *self.kernel_size, dtype=dtype
-            )
-        )
+        shape = (*self.output_size, out_channels, in_channels, *self.kernel_size)
+        self.weight = Parameter(deepnum.empty(*shape, dtype=dtype))
         if bias:
             self.bias = Parameter(deepnum.empty(out_channels, *self.output_size, dtype=dtype))
         else:
@@ -115,14 +106,33 @@ class LocallyConnected2d(Module):
     def forward(self, input):
         _check_input(type(self).__name__, input, self.in_channels, self.input_size)
         n = input.shape[0]
-        cols = F.unfold(
-            input, self.kernel_size, self.dilation, self.padding, self.stride
-        )  # (N, CK, L)
-        positions = math.prod(self.output_size)
-        w = self.weight.reshape(positions, self.out_channels, -1)  # (L, O, CK)
+        k, d, p, s = self.kernel_size, self.dilation, self.padding, self.stride
+        if self._nd == 1:  # a sequence is an image of height 1
+            input = input.unsqueeze(2)
+            k, d, p, s = (1, *k), (1, *d), (0, *p), (1, *s)
+        cols = F.unfold(input, k, d, p, s)  # (N, C·K, L)
+        w = self.weight.reshape(math.prod(self.output_size), self.out_channels, -1)  # (L, O, C·K)
         y = cols.permute(2, 0, 1) @ w.transpose(1, 2)  # one (N, CK) @ (CK, O) product per position
         y = y.permute(1, 2, 0).reshape(n, self.out_channels, *self.output_size)
         return y + self.bias if self.bias is not None else y
+
+
+class LocallyConnected2d(_LocallyConnectedNd):
+    """Unshared 2-d convolution: a separate filter bank at every output position (003 §3.2).
+
+    Args: in_channels, out_channels, input_size ``(H, W)`` (the layer is tied to it),
+    kernel_size, stride=1, padding=0, dilation=1, bias=True.
+    Shape: ``(N, C_in, H, W)`` → ``(N, C_out, H_out, W_out)`` with Conv2d's output sizes.
+    Parameters: weight ``(H_out, W_out, C_out, C_in, kH, kW)`` and bias ``(C_out, H_out, W_out)``,
+    U(±1/√(C_in·kH·kW)).
+
+    Examples:
+        >>> layer = LocallyConnected2d(1, 4, (8, 8), 3)
+        >>> layer(deepnum.zeros(2, 1, 8, 8)).shape
+        deepnum.Size([2, 4, 6, 6])
+    """
+
+    _nd = 2
 
     def extra_repr(self) -> str:
         return (
@@ -132,11 +142,13 @@ class LocallyConnected2d(Module):
         )
 
 
-class LocallyConnected1d(Module):
+class LocallyConnected1d(_LocallyConnectedNd):
     """Unshared 1-d convolution over ``(N, C_in, L)``: one filter bank per output step (003 §3.2).
 
     Parameters: weight ``(L_out, C_out, C_in, k)``, bias ``(C_out, L_out)``.
     """
+
+    _nd = 1
 
     def __init__(
         self,
@@ -150,51 +162,19 @@ class LocallyConnected1d(Module):
         bias=True,
         dtype=None,
     ) -> None:
-        super().__init__()
-        self.in_channels, self.out_channels, self.input_length = (
+        super().__init__(
             in_channels,
             out_channels,
             int(input_length),
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            bias,
+            dtype,
         )
-        self.kernel_size, self.stride = ntuple(kernel_size, 1), ntuple(stride, 1)
-        self.padding, self.dilation = ntuple(padding, 1), ntuple(dilation, 1)
-        (self.output_length,) = _out_sizes(
-            (self.input_length,),
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            type(self).__name__,
-        )
-        dtype = dtype or deepnum.get_default_dtype()
-        self.weight = Parameter(
-            deepnum.empty(
-                self.output_length, out_channels, in_channels, self.kernel_size[0], dtype=dtype
-            )
-        )
-        if bias:
-            self.bias = Parameter(deepnum.empty(out_channels, self.output_length, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        _init(self.weight, self.bias, self.in_channels * self.kernel_size[0])
-
-    def forward(self, input):
-        _check_input(type(self).__name__, input, self.in_channels, (self.input_length,))
-        n = input.shape[0]
-        cols = F.unfold(
-            input.unsqueeze(2),
-            (1, self.kernel_size[0]),
-            (1, self.dilation[0]),
-            (0, self.padding[0]),
-            (1, self.stride[0]),
-        )
-        w = self.weight.reshape(self.output_length, self.out_channels, -1)
-        y = (cols.permute(2, 0, 1) @ w.transpose(1, 2)).permute(1, 2, 0)
-        y = y.reshape(n, self.out_channels, self.output_length)
-        return y + self.bias if self.bias is not None else y
+        self.input_length = self.input_size[0]
+        self.output_length = self.output_size[0]
 
     def extra_repr(self) -> str:
         return (
@@ -230,13 +210,8 @@ class TiledConv2d(Module):
         super().__init__()
         name = type(self).__name__
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = ntuple(kernel_size, 2, f"{name}: kernel_size")
         self.tile_size = ntuple(tile_size, 2, f"{name}: tile_size")
-        self.stride, self.padding = (
-            ntuple(stride, 2, f"{name}: stride"),
-            ntuple(padding, 2, f"{name}: padding"),
-        )
-        self.dilation = ntuple(dilation, 2, f"{name}: dilation")
+        _set_window(self, 2, kernel_size, stride, padding, dilation)
         if min(self.tile_size) < 1:
             raise ValueError(f"{name}: tile_size must be positive, got {self.tile_size}")
         dtype = dtype or deepnum.get_default_dtype()
