@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from deepnum import _dtype
 from deepnum.nn import init
 from deepnum.nn.functional.instancenorm import instance_norm
 from deepnum.nn.modules.module import Module
-from deepnum.nn.parameter import Parameter
-from deepnum.tensor import Tensor
+from deepnum.nn.modules.normalization import register_affine, register_running_stats
 
 __all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
 
@@ -51,25 +47,8 @@ class _InstanceNorm(Module):
             track_running_stats,
             affine and bias,
         )
-        dt = _dtype.to_dtype(dtype) if dtype else _dtype.get_default_dtype()
-        self.register_parameter("weight", Parameter(np.ones(num_features, dt)) if affine else None)
-        self.register_parameter(
-            "bias", Parameter(np.zeros(num_features, dt)) if self.has_bias else None
-        )
-        if track_running_stats:
-            self.register_buffer(
-                "running_mean", Tensor._make(np.zeros(num_features, dt), False, None, 0)
-            )
-            self.register_buffer(
-                "running_var", Tensor._make(np.ones(num_features, dt), False, None, 0)
-            )
-            self.register_buffer(
-                "num_batches_tracked", Tensor._make(np.array(0, np.int64), False, None, 0)
-            )
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        register_affine(self, num_features, affine, bias, dtype)
+        register_running_stats(self, num_features, track_running_stats, dtype)
 
     def reset_parameters(self) -> None:
         if self.weight is not None:

@@ -22,6 +22,34 @@ def _buffer(array) -> Tensor:
     return Tensor._make(array, False, None, 0)
 
 
+def register_affine(module: Module, shape, affine: bool, bias: bool, dtype) -> None:
+    """Register γ = ``weight`` (ones) and β = ``bias`` (zeros) of ``shape``, or None if not learnt."""
+    dt = _dt(dtype)
+    module.register_parameter("weight", Parameter(np.ones(shape, dt)) if affine else None)
+    module.register_parameter("bias", Parameter(np.zeros(shape, dt)) if affine and bias else None)
+
+
+def reset_affine(module: Module) -> None:
+    """γ = 1, β = 0: the normalised output passes through unchanged."""
+    if module.weight is not None:
+        module.weight.array.fill(1)
+    if module.bias is not None:
+        module.bias.array.fill(0)
+
+
+def register_running_stats(module: Module, num_features: int, track: bool, dtype) -> None:
+    """Register ``running_mean`` (zeros), ``running_var`` (ones), ``num_batches_tracked`` (0),
+    or None for each when statistics are not tracked."""
+    dt = _dt(dtype)
+    stats = {
+        "running_mean": np.zeros(num_features, dt),
+        "running_var": np.ones(num_features, dt),
+        "num_batches_tracked": np.zeros((), np.int64),
+    }
+    for name, array in stats.items():
+        module.register_buffer(name, _buffer(array) if track else None)
+
+
 class _BatchNorm(Module):
     """y = γ (x - μ) / sqrt(σ² + ε) + β per channel (dim 1), μ and σ² from the batch in
     training and from running averages in evaluation.
@@ -58,24 +86,8 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.renorm, self.rmax, self.dmax = renorm, rmax, dmax
-        dt = _dt(dtype)
-        if affine:
-            self.weight = Parameter(np.empty(num_features, dt))
-            if bias:
-                self.bias = Parameter(np.empty(num_features, dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", _buffer(np.zeros(num_features, dt)))
-            self.register_buffer("running_var", _buffer(np.ones(num_features, dt)))
-            self.register_buffer("num_batches_tracked", _buffer(np.zeros((), np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        register_affine(self, num_features, affine, bias, dtype)
+        register_running_stats(self, num_features, track_running_stats, dtype)
         self.reset_parameters()
 
     def reset_running_stats(self) -> None:
@@ -86,10 +98,7 @@ class _BatchNorm(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.weight is not None:
-            self.weight.array.fill(1)
-        if self.bias is not None:
-            self.bias.array.fill(0)
+        reset_affine(self)
 
     def _check_input(self, input) -> None:
         name = type(self).__name__
@@ -168,22 +177,10 @@ class LayerNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dt = _dt(dtype)
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dt))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, self.normalized_shape, elementwise_affine, bias, dtype)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            self.weight.array.fill(1)
-        if self.bias is not None:
-            self.bias.array.fill(0)
+        reset_affine(self)
 
     def forward(self, input):
         k = len(self.normalized_shape)
@@ -213,22 +210,10 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        dt = _dt(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(num_channels, dt))
-            if bias:
-                self.bias = Parameter(np.zeros(num_channels, dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, num_channels, affine, bias, dtype)
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            self.weight.array.fill(1)
-        if self.bias is not None:
-            self.bias.array.fill(0)
+        reset_affine(self)
 
     def forward(self, input):
         if input.ndim < 2 or input.shape[1] != self.num_channels:
