@@ -23,7 +23,7 @@ def _buffer(array) -> Tensor:
 
 
 def register_affine(module: Module, shape, affine: bool, bias: bool, dtype) -> None:
-    """Register γ = ``weight`` (ones) and β = ``bias`` (zeros) of ``shape``, or None if not learnt."""
+    """Register γ = ``weight`` (ones), β = ``bias`` (zeros) of ``shape``, or None if not learnt."""
     dt = _dt(dtype)
     module.register_parameter("weight", Parameter(np.ones(shape, dt)) if affine else None)
     module.register_parameter("bias", Parameter(np.zeros(shape, dt)) if affine and bias else None)
