@@ -32,6 +32,12 @@ def _reduced(name, loss, size_average, reduce, reduction):
     return reduce_loss(loss, reduction)
 
 
+def _by_label(y, if_similar, if_dissimilar):
+    """``if_similar`` where y = 1, ``if_dissimilar`` where y = −1 and 0 elsewhere, as PyTorch."""
+    zeros = deepnum.zeros_like(if_similar)
+    return deepnum.where(y == 1, if_similar, zeros) + deepnum.where(y == -1, if_dissimilar, zeros)
+
+
 def margin_ranking_loss(
     input1,
     input2,
@@ -57,10 +63,7 @@ def hinge_embedding_loss(
 ) -> Tensor:
     """``x`` where y = 1, ``max(0, margin − x)`` where y = −1 (x is usually a distance)."""
     x, y = as_tensor_arg(input), as_tensor_arg(target)
-    zeros = deepnum.zeros_like(x)
-    loss = deepnum.where(y == 1, x, zeros) + deepnum.where(
-        y == -1, deepnum.clamp_min(margin - x, 0), zeros
-    )
+    loss = _by_label(y, x, deepnum.clamp_min(margin - x, 0))
     return _reduced("hinge_embedding_loss", loss, size_average, reduce, reduction)
 
 
@@ -103,10 +106,7 @@ def cosine_embedding_loss(
     x1, x2, y = as_tensor_arg(input1), as_tensor_arg(input2), as_tensor_arg(target)
     eps = 1e-12
     cos = (x1 * x2).sum(-1) / deepnum.sqrt(((x1 * x1).sum(-1) + eps) * ((x2 * x2).sum(-1) + eps))
-    zeros = deepnum.zeros_like(cos)
-    loss = deepnum.where(y == 1, 1 - cos, zeros) + deepnum.where(
-        y == -1, deepnum.clamp_min(cos - margin, 0), zeros
-    )
+    loss = _by_label(y, 1 - cos, deepnum.clamp_min(cos - margin, 0))
     return _reduced("cosine_embedding_loss", loss, size_average, reduce, reduction)
 
 
