@@ -1,5 +1,6 @@
-"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList`` and the skip
-connection ``Residual`` (002: residual networks "jump over some layers")."""
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList``,
+``ParameterDict`` and the skip connection ``Residual`` (002: residual networks "jump over some
+layers")."""
 
 from __future__ import annotations
 
@@ -18,6 +19,13 @@ def _index(idx: int, n: int, who: str) -> int:
     if not -n <= idx < n:
         raise IndexError(f"{who}: index {idx} is out of range for length {n}")
     return idx % n
+
+
+def _renumber(container: Module, modules) -> None:
+    """Store ``modules`` under the names ``0..n-1`` again, as PyTorch does after a delete/insert."""
+    container._modules.clear()
+    for i, module in enumerate(modules):
+        container.add_module(str(i), module)
 
 
 class Sequential(Module):
@@ -61,11 +69,7 @@ class Sequential(Module):
         targets = keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self), "Sequential")]]
         for key in targets:
             del self._modules[key]
-        # renumber so that the names stay 0..n-1, as PyTorch does
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, list(self._modules.values()))
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -88,9 +92,7 @@ class Sequential(Module):
             raise IndexError(f"Sequential.insert: index {index} is out of range for length {n}")
         items = list(self._modules.values())
         items.insert(index % (n + 1) if index < 0 else index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self, items)
         return self
 
     def extend(self, sequential) -> Sequential:
@@ -121,9 +123,7 @@ class ModuleList(Module):
             del items[idx]
         else:
             del items[_index(idx, len(self), "ModuleList")]
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, items)
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -149,9 +149,7 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())
         items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self, items)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList is a container and has no forward; iterate over it")
@@ -175,7 +173,50 @@ class ModuleList(Module):
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
-class ModuleDict(Module):
+class _NamedContainer(Module):
+    """The dict interface of ``ModuleDict`` and ``ParameterDict`` over one of their registries
+    (``_modules`` or ``_parameters``); only storing an entry differs between the two."""
+
+    def _entries(self) -> dict:
+        raise NotImplementedError
+
+    def __getitem__(self, key: str):
+        return self._entries()[key]
+
+    def __delitem__(self, key: str) -> None:
+        del self._entries()[key]
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def __iter__(self):
+        return iter(self._entries())
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._entries()
+
+    def keys(self):
+        return self._entries().keys()
+
+    def values(self):
+        return self._entries().values()
+
+    def items(self):
+        return self._entries().items()
+
+    def pop(self, key: str):
+        return self._entries().pop(key)
+
+    def clear(self) -> None:
+        self._entries().clear()
+
+    def update(self, entries) -> None:
+        pairs = entries.items() if hasattr(entries, "items") else entries
+        for key, value in pairs:
+            self[key] = value
+
+
+class ModuleDict(_NamedContainer):
     """An ordered dict of modules whose parameters are registered under their keys."""
 
     def __init__(self, modules=None) -> None:
@@ -183,43 +224,11 @@ class ModuleDict(Module):
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key: str) -> Module:
-        return self._modules[key]
+    def _entries(self) -> dict:
+        return self._modules
 
     def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
-
-    def __delitem__(self, key: str) -> None:
-        del self._modules[key]
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._modules
-
-    def keys(self):
-        return self._modules.keys()
-
-    def values(self):
-        return self._modules.values()
-
-    def items(self):
-        return self._modules.items()
-
-    def pop(self, key: str) -> Module:
-        return self._modules.pop(key)
-
-    def clear(self) -> None:
-        self._modules.clear()
-
-    def update(self, modules) -> None:
-        pairs = modules.items() if hasattr(modules, "items") else modules
-        for key, module in pairs:
-            self[key] = module
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleDict is a container and has no forward; index it by key")
@@ -259,39 +268,19 @@ class ParameterList(Module):
                          for k, p in self._parameters.items())
 
 
-class ParameterDict(Module):
+class ParameterDict(_NamedContainer):
     """An ordered dict of parameters registered under their keys."""
 
     def __init__(self, parameters=None) -> None:
         super().__init__()
         if parameters is not None:
-            pairs = parameters.items() if hasattr(parameters, "items") else parameters
-            for k, v in pairs:
-                self[k] = v
+            self.update(parameters)
 
-    def __getitem__(self, key: str) -> Parameter:
-        return self._parameters[key]
+    def _entries(self) -> dict:
+        return self._parameters
 
     def __setitem__(self, key: str, value) -> None:
         self.register_parameter(key, _as_parameter(value))
-
-    def __len__(self) -> int:
-        return len(self._parameters)
-
-    def __iter__(self):
-        return iter(self._parameters)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._parameters
-
-    def keys(self):
-        return self._parameters.keys()
-
-    def values(self):
-        return self._parameters.values()
-
-    def items(self):
-        return self._parameters.items()
 
 
 def _as_parameter(value) -> Parameter:
