@@ -13,14 +13,19 @@ so ``state_dict``s load into one another. All are initialised U(-1/sqrt(H), 1/sq
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 
-from deepnum.autograd.grad_mode import no_grad
 from deepnum.nn.modules.module import Module
-from deepnum.nn.modules.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from deepnum.nn.modules.rnn_cells import (
+    GRUCell,
+    LSTMCell,
+    RNNCell,
+    RNNCellBase,
+    recurrent_name,
+    uniform_init,
+)
 from deepnum.nn.parameter import Parameter
 from deepnum.nn.utils.rnn import PackedSequence, packed_to_padded, padded_to_packed
 from deepnum.ops import creation
@@ -127,10 +132,7 @@ class RNNBase(Module):
         """No-op (the weights are always plain arrays), kept for PyTorch code that calls it."""
 
     def reset_parameters(self) -> None:
-        k = 1.0 / math.sqrt(self.hidden_size)
-        with no_grad():
-            for p in self.parameters():
-                p.uniform_(-k, k)
+        uniform_init(self.parameters(), self.hidden_size)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -148,14 +150,9 @@ class RNNBase(Module):
             s += ", bidirectional=True"
         return s
 
-    def _name(self) -> str:
-        return (
-            f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size})"
-        )
-
     # ------------------------------------------------------------------ forward
     def forward(self, input, hx=None):
-        name = self._name()
+        name = recurrent_name(self)
         packed = isinstance(input, PackedSequence)
         if packed:
             data = input.data

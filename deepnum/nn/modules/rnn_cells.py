@@ -24,6 +24,29 @@ from deepnum.ops.rnn import gru_cell, lstm_cell, rnn_cell
 __all__ = ["GRUCell", "LSTMCell", "RNNCell", "RNNCellBase"]
 
 
+def recurrent_name(layer: Module) -> str:
+    """How errors name a recurrent layer: ``LSTM(input_size=10, hidden_size=20)``."""
+    sizes = f"input_size={layer.input_size}, hidden_size={layer.hidden_size}"
+    return f"{type(layer).__name__}({sizes})"
+
+
+def uniform_init(parameters, hidden_size: int) -> None:
+    """PyTorch's recurrent initialisation: every weight and bias ~ U(-1/sqrt(H), 1/sqrt(H))."""
+    k = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
+    with no_grad():
+        for p in parameters:
+            p.uniform_(-k, k)
+
+
+def check_features(name: str, input, input_size: int) -> None:
+    """The last dimension of ``input`` holds the ``input_size`` features."""
+    if input.shape[-1] != input_size:
+        raise RuntimeError(
+            f"{name}: input has {input.shape[-1]} features, expected {input_size} "
+            f"(input shape {tuple(input.shape)})"
+        )
+
+
 class RNNCellBase(Module):
     """One recurrent step; the parameters are those of a one-layer RNN without the ``_l0``."""
 
@@ -50,10 +73,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        k = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
-        with no_grad():
-            for p in self.parameters():
-                p.uniform_(-k, k)
+        uniform_init(self.parameters(), self.hidden_size)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -65,18 +85,12 @@ class RNNCellBase(Module):
 
     def _prepare(self, input, hx, n_states: int):
         """Check shapes; add the batch dimension to unbatched input. Returns (x, [states], batched)."""
-        name = (
-            f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size})"
-        )
+        name = recurrent_name(self)
         if input.ndim not in (1, 2):
             raise ValueError(
                 f"{name}: expected input to be 1D or 2D, got {input.ndim}D (shape {tuple(input.shape)})"
             )
-        if input.shape[-1] != self.input_size:
-            raise RuntimeError(
-                f"{name}: input has {input.shape[-1]} features, expected {self.input_size} "
-                f"(input shape {tuple(input.shape)})"
-            )
+        check_features(name, input, self.input_size)
         batched = input.ndim == 2
         x = input if batched else input.unsqueeze(0)
         if hx is None:

@@ -20,6 +20,7 @@ import numpy as np
 from deepnum.autograd.grad_mode import no_grad
 from deepnum.nn.modules.module import Module
 from deepnum.nn.modules.rnn import GRU
+from deepnum.nn.modules.rnn_cells import check_features, recurrent_name, uniform_init
 from deepnum.nn.parameter import Parameter
 from deepnum.ops import creation
 from deepnum.ops.join import cat, stack
@@ -36,26 +37,16 @@ class _StepRNN(Module):
         return Parameter(np.empty(shape, creation._float_dtype(None)))
 
     def reset_parameters(self) -> None:
-        k = 1.0 / math.sqrt(self.hidden_size)
-        with no_grad():
-            for name, p in self.named_parameters():
-                if "." not in name:
-                    p.uniform_(-k, k)
+        uniform_init(self.parameters(recurse=False), self.hidden_size)
 
     def _time_major(self, input):
-        name = (
-            f"{type(self).__name__}(input_size={self.input_size}, hidden_size={self.hidden_size})"
-        )
+        name = recurrent_name(self)
         if input.ndim != 3:
             raise ValueError(
                 f"{name}: expected input of shape (L, N, {self.input_size}), got {input.ndim}D "
                 f"(shape {tuple(input.shape)})"
             )
-        if input.shape[-1] != self.input_size:
-            raise RuntimeError(
-                f"{name}: input has {input.shape[-1]} features, expected {self.input_size} "
-                f"(input shape {tuple(input.shape)})"
-            )
+        check_features(name, input, self.input_size)
         return input.transpose(0, 1) if self.batch_first else input
 
     def _state(self, hx, shape, label="h_0"):
