@@ -90,6 +90,22 @@ def test_matches_torch(mi, layers, bias, batch_first, bidirectional, init):
         assert_close(pgrads[k], t_pgrads[k], msg=k)
 
 
+def _assert_fused_equals_cells(layer, x, seed=None):
+    """The fused kernels and the step-by-step cells give the same outputs and gradients."""
+    results = []
+    for fused in (True, False):
+        layer.fused = fused
+        layer.zero_grad()
+        if seed is not None:
+            deepnum.manual_seed(seed)
+        results.append(_run(layer, x, [], False))
+    (o1, g1, p1), (o2, g2, p2) = results
+    for a, b in zip(o1 + g1, o2 + g2):
+        assert_close(a, b)
+    for k in p1:
+        assert_close(p1[k], p2[k], msg=k)
+
+
 @pytest.mark.parametrize("mi", range(len(MODES)))
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_fused_equals_cells_float64(mi, bidirectional):
@@ -97,17 +113,7 @@ def test_fused_equals_cells_float64(mi, bidirectional):
     mode, kwargs = MODES[mi]
     layer = getattr(nn, mode)(3, 4, num_layers=2, bidirectional=bidirectional, **kwargs).double()
     rng = np.random.default_rng(mi)
-    x = rng.standard_normal((5, 2, 3))
-    results = []
-    for fused in (True, False):
-        layer.fused = fused
-        layer.zero_grad()
-        results.append(_run(layer, x, [], False))
-    (o1, g1, p1), (o2, g2, p2) = results
-    for a, b in zip(o1 + g1, o2 + g2):
-        assert_close(a, b)
-    for k in p1:
-        assert_close(p1[k], p2[k], msg=k)
+    _assert_fused_equals_cells(layer, rng.standard_normal((5, 2, 3)))
 
 
 @pytest.mark.parametrize("mi", range(len(MODES)))
@@ -191,14 +197,4 @@ def test_flatten_parameters_is_a_noop_and_repr():
 def test_training_dropout_fused_equals_cells_with_the_same_masks(mode):
     layer = getattr(nn, mode)(3, 4, num_layers=3, dropout=0.4, bidirectional=True).double()
     x = np.random.default_rng(0).standard_normal((5, 2, 3))
-    results = []
-    for fused in (True, False):
-        layer.fused = fused
-        layer.zero_grad()
-        deepnum.manual_seed(11)  # the same inter-layer masks on both paths
-        results.append(_run(layer, x, [], False))
-    (o1, g1, p1), (o2, g2, p2) = results
-    for a, b in zip(o1 + g1, o2 + g2):
-        assert_close(a, b)
-    for k in p1:
-        assert_close(p1[k], p2[k], msg=k)
+    _assert_fused_equals_cells(layer, x, seed=11)  # the same inter-layer masks on both paths
