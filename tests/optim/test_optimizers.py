@@ -87,6 +87,19 @@ def test_param_groups_with_own_options(name, options):
     assert dn.param_groups[0]["lr"] == lr / 2 and dn.param_groups[1]["lr"] == lr
 
 
+def _pair_at(arrays) -> Pair:
+    """A fresh float64 problem whose deepnum parameters hold ``arrays`` (a saved snapshot)."""
+    fresh = Pair(np.float64)
+    for p, a in zip(fresh.dn, arrays):
+        p.array[...] = a
+    return fresh
+
+
+def _assert_parameters_equal(pair: Pair, expected) -> None:
+    for a, b in zip(pair.dn, expected):
+        np.testing.assert_array_equal(a.detach().numpy(), b)
+
+
 @pytest.mark.parametrize("name,options", [
     ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.05, amsgrad=True)),
     ("AdamW", dict(lr=0.05)), ("Adagrad", dict(lr=0.1, lr_decay=0.1)),
@@ -120,15 +133,12 @@ def test_state_dict_round_trip_continues_identically(name, options):
     expected = [p.detach().numpy().copy() for p in pair.dn]
 
     # a fresh optimiser on fresh parameters, restored from the snapshot, retraces it exactly
-    fresh = Pair(np.float64)
-    for p, a in zip(fresh.dn, saved):
-        p.array[...] = a
+    fresh = _pair_at(saved)
     dn2 = getattr(optim, name)(groups(fresh.dn, spec), **options)
     dn2.load_state_dict(sd)
     for _ in range(15):
         dn2.step(fresh.dn_closure(dn2))
-    for a, b in zip(fresh.dn, expected):
-        np.testing.assert_array_equal(a.detach().numpy(), b)
+    _assert_parameters_equal(fresh, expected)
 
 
 def test_load_state_dict_copies_arrays():
@@ -196,14 +206,11 @@ def test_lbfgs_state_dict_round_trip():
     saved = [p.detach().numpy().copy() for p in pair.dn]
     opt.step(pair.dn_closure(opt))
     expected = [p.detach().numpy().copy() for p in pair.dn]
-    fresh = Pair(np.float64)
-    for p, a in zip(fresh.dn, saved):
-        p.array[...] = a
+    fresh = _pair_at(saved)
     opt2 = optim.LBFGS(fresh.dn, max_iter=5, line_search_fn="strong_wolfe")
     opt2.load_state_dict(sd)
     opt2.step(fresh.dn_closure(opt2))
-    for a, b in zip(fresh.dn, expected):
-        np.testing.assert_array_equal(a.detach().numpy(), b)
+    _assert_parameters_equal(fresh, expected)
 
 
 def test_zero_grad_and_skipped_parameters():
