@@ -78,28 +78,20 @@ bitwise_or = _elementwise_logic(np.bitwise_or, "bitwise_or")
 bitwise_xor = _elementwise_logic(np.bitwise_xor, "bitwise_xor")
 
 
-def isnan(input) -> Tensor:
-    return _const(np.isnan(as_tensor_arg(input).array))
+def _predicate(np_fn, name):
+    def op(input) -> Tensor:
+        return _const(np_fn(as_tensor_arg(input).array))
+
+    op.__name__ = name
+    return op
 
 
-def isinf(input) -> Tensor:
-    return _const(np.isinf(as_tensor_arg(input).array))
-
-
-def isfinite(input) -> Tensor:
-    return _const(np.isfinite(as_tensor_arg(input).array))
-
-
-def isposinf(input) -> Tensor:
-    return _const(np.isposinf(as_tensor_arg(input).array))
-
-
-def isneginf(input) -> Tensor:
-    return _const(np.isneginf(as_tensor_arg(input).array))
-
-
-def signbit(input) -> Tensor:
-    return _const(np.signbit(as_tensor_arg(input).array))
+isnan = _predicate(np.isnan, "isnan")
+isinf = _predicate(np.isinf, "isinf")
+isfinite = _predicate(np.isfinite, "isfinite")
+isposinf = _predicate(np.isposinf, "isposinf")
+isneginf = _predicate(np.isneginf, "isneginf")
+signbit = _predicate(np.signbit, "signbit")
 
 
 def _logical_reduce(np_fn, name):
