@@ -18,6 +18,12 @@ from deepnum.nn.parameter import Buffer, Parameter
 from deepnum.tensor import Tensor
 
 
+def _check_name(method: str, kind: str, name: str) -> None:
+    """A parameter, buffer or submodule name is a non-empty attribute name without dots."""
+    if "." in name or name == "":
+        raise KeyError(f"{method}: {kind} name can't contain \".\" or be empty, got {name!r}")
+
+
 class Module:
     """Base class for all neural-network modules (``torch.nn.Module``)."""
 
@@ -111,16 +117,14 @@ class Module:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        if "." in name or name == "":
-            raise KeyError(f"register_parameter: parameter name can't contain \".\" or be empty, got {name!r}")
+        _check_name("register_parameter", "parameter", name)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: cannot assign '{type(param).__name__}' object to parameter '{name}' (deepnum.nn.Parameter or None required)")
         self._remove_from(name, self._buffers, self._modules, self.__dict__)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        if "." in name or name == "":
-            raise KeyError(f"register_buffer: buffer name can't contain \".\" or be empty, got {name!r}")
+        _check_name("register_buffer", "buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer: cannot assign '{type(tensor).__name__}' object to buffer '{name}' (deepnum.Tensor or None required)")
         self._remove_from(name, self._parameters, self._modules, self.__dict__)
@@ -133,8 +137,7 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         if not isinstance(module, Module) and module is not None:
             raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
-        if "." in name or name == "":
-            raise KeyError(f"add_module: module name can't contain \".\" or be empty, got {name!r}")
+        _check_name("add_module", "module", name)
         self._remove_from(name, self._parameters, self._buffers, self.__dict__)
         self._modules[name] = module
 
