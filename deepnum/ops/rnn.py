@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
 import re
 
 import numpy as np
 
 from deepnum.autograd.function import Function
 
-# A recurrent step's product below this many flops runs on one BLAS thread (see _step_threads).
+# A recurrent step's product below this many flops may run on one BLAS thread (_step_threads).
 _SMALL_STEP_FLOPS = 1e8
 _blas_threads = None  # (set, get) from OpenBLAS, () when NumPy's BLAS is not OpenBLAS
 
@@ -61,24 +62,38 @@ def _probe_blas():
     return ()
 
 
+def _cores_busy() -> bool:
+    """Whether more work is runnable than there are cores (1-minute load average).
+
+    A kernel's own BLAS threads count in the load, so the bar is above the core count.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return os.getloadavg()[0] > cores + 0.5
+
+
 @contextlib.contextmanager
 def _step_threads(n, k, m):
-    """Run a sequence kernel on one BLAS thread when its per-step (n, k) x (k, m) product is small.
+    """Run a sequence kernel on one BLAS thread when its per-step (n, k) x (k, m) product is
+    small and the machine has no idle core.
 
     OpenBLAS splits even a 0.1 ms product across its threads, which then wait for one another
-    at every call (and spin for a while after a threaded call); on a machine shared with other
-    work a waiting thread is often descheduled, and a training step of 100 such products takes
-    several times longer (measured, LSTM 64-256, T 50, batch 32, on 2 loaded cores: 140 ms with
-    two threads for everything, 77 ms with one; idle: within a few percent). Products this
-    small gain little from a second thread even on an idle machine, and mixing one-thread loop
-    products with two-thread big products leaves the second thread spinning against the loop,
-    so the whole kernel (loop and the few big GEMMs around it) runs on one thread.
+    at every call (and spin for a while after a threaded call). On idle cores that pays
+    (LSTM 64-256, batch 32: 70 us per step product with two threads, 112 us with one), but
+    when other work holds the cores a waiting thread is often descheduled, and a training
+    step of 100 such products takes several times longer (measured on 2 loaded cores: 140 ms
+    with two threads, 77 ms with one, 52 ms with OpenBLAS single-threaded throughout). Mixing
+    one-thread loop products with two-thread big products leaves the second thread spinning
+    against the loop, so then the whole kernel (loop and the few big GEMMs around it) runs on
+    one thread.
     """
     global _blas_threads
     if _blas_threads is None:
         _blas_threads = _probe_blas()
     threads = _blas_threads[1]() if _blas_threads and 2.0 * n * k * m < _SMALL_STEP_FLOPS else 1
-    if threads <= 1:
+    if threads <= 1 or not _cores_busy():
         yield
         return
     _blas_threads[0](1)
@@ -152,7 +167,7 @@ def rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask, reverse, relu):
     return out, hs[0] if reverse else hs[T], (x, w_ih, w_hh, acts, hs, mask, reverse, relu)
 
 
-def rnn_backward(dout, dh, cache):
+def rnn_backward(dout, dh, cache, need_dx=True):
     x, w_ih, w_hh, acts, hs, mask, reverse, relu = cache
     T, N, H = acts.shape
     dpre = np.empty_like(acts)
@@ -173,7 +188,7 @@ def rnn_backward(dout, dh, cache):
         if mask is not None:
             dh += dh_keep
     dw_ih, dw_hh, db, _ = _weight_grads(dpre, x, hs[1:] if reverse else hs[:-1])
-    dx = (dpre.reshape(T * N, H) @ w_ih).reshape(T, N, -1)
+    dx = (dpre.reshape(T * N, H) @ w_ih).reshape(T, N, -1) if need_dx else None
     return dx, dh, dw_ih, dw_hh, db, db
 
 
@@ -204,14 +219,14 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     cs, _ = _state_buffer(T, N, H, x.dtype, c0, reverse, None)
     tcs = np.empty((T, N, H), x.dtype)
     hhs = np.empty((T, N, H), x.dtype) if w_hr is not None else None
-    w_hhT = np.ascontiguousarray((w_hh_p * half).T)
+    w_hh_s = w_hh_p * half
     w_hrT = None if w_hr is None else np.ascontiguousarray(w_hr.T)
-    rec = np.empty((N, 4 * H), x.dtype)
+    rec = np.empty((4 * H, N), x.dtype)  # transposed: see _recurrent_product
     ig = np.empty((N, H), x.dtype)
     for t in _steps(T, reverse):
         before, after = (t + 1, t) if reverse else (t, t + 1)
         a = acts[t]
-        a += np.matmul(hs[before], w_hhT, out=rec)
+        a += np.matmul(w_hh_s, hs[before].T, out=rec).T
         np.tanh(a, out=a)
         s = a[:, : 3 * H]
         s *= 0.5
@@ -231,15 +246,35 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     return out, h_n, c_n, (x, w_ih_p, w_hh_p, w_hr, acts, hs, cs, tcs, hhs, mask, reverse)
 
 
-def lstm_backward(dout, dh, dc, cache):
+def _lstm_local_derivatives(acts, tcs):
+    """For all steps at once: the activations' slopes and d h_t / d c_t = o (1 - tanh(c)^2).
+
+    Slopes in the internal gate order: sigma (1 - sigma) for i, f, o and 1 - g^2 for g. Done
+    here as a few whole-sequence operations, so that the sequential loop only multiplies.
+    """
+    H = acts.shape[-1] // 4
+    slopes = np.subtract(1, acts)
+    slopes[..., : 3 * H] *= acts[..., : 3 * H]
+    g = acts[..., 3 * H :]
+    np.multiply(g, g, out=slopes[..., 3 * H :])
+    np.subtract(1, slopes[..., 3 * H :], out=slopes[..., 3 * H :])
+    dh_dc = np.multiply(tcs, tcs)
+    np.subtract(1, dh_dc, out=dh_dc)
+    dh_dc *= acts[..., 2 * H : 3 * H]
+    return slopes, dh_dc
+
+
+def lstm_backward(dout, dh, dc, cache, need_dx=True):
     x, w_ih_p, w_hh_p, w_hr, acts, hs, cs, tcs, hhs, mask, reverse = cache
     T, N, G = acts.shape
     H = G // 4
     dgates = np.empty_like(acts)  # dL/dz for the pre-activations, internal order (i, f, o, g)
+    slopes, dh_dc = _lstm_local_derivatives(acts, tcs)
     dhs = np.empty_like(dout) if w_hr is not None else None
     dh, dc = dh.copy(), dc.copy()
     tmp = np.empty((N, H), acts.dtype)
-    tmp3 = np.empty((N, 3 * H), acts.dtype)
+    w_hhT = np.ascontiguousarray(w_hh_p.T)
+    dhT = np.empty(dh.shape[::-1], dh.dtype)
     for t in _steps(T, not reverse):
         before = t + 1 if reverse else t
         dh += dout[t]
@@ -252,34 +287,22 @@ def lstm_backward(dout, dh, dc, cache):
         if w_hr is not None:
             dhs[t] = dh
             dhn = dh @ w_hr
-        a, d, tc = acts[t], dgates[t], tcs[t]
-        s, g = a[:, : 3 * H], a[:, 3 * H :]
-        i, f, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H]
-        # dc += dh * o * (1 - tanh(c)^2)
-        np.multiply(tc, tc, out=tmp)
-        np.subtract(1, tmp, out=tmp)
-        tmp *= o
-        tmp *= dhn
-        dc += tmp
-        # dL/d(i, f, o) before the sigmoid: (dc g, dc c_{t-1}, dh tanh c) * sigma (1 - sigma)
-        np.multiply(dc, g, out=d[:, :H])
+        a, d = acts[t], dgates[t]
+        dc += np.multiply(dhn, dh_dc[t], out=tmp)  # dc += dh o (1 - tanh(c)^2)
+        # dL/d(i, f, o, g) after the activations: dc g, dc c_{t-1}, dh tanh(c), dc i ...
+        np.multiply(dc, a[:, 3 * H :], out=d[:, :H])
         np.multiply(dc, cs[before], out=d[:, H : 2 * H])
-        np.multiply(dhn, tc, out=d[:, 2 * H : 3 * H])
-        np.subtract(1, s, out=tmp3)
-        tmp3 *= s
-        d[:, : 3 * H] *= tmp3
-        # dL/dg before the tanh: dc i (1 - g^2)
-        d_g = np.multiply(dc, i, out=d[:, 3 * H :])
-        np.multiply(g, g, out=tmp)
-        d_g *= np.subtract(1, tmp, out=tmp)
-        dc *= f
-        np.matmul(d, w_hh_p, out=dh)
+        np.multiply(dhn, tcs[t], out=d[:, 2 * H : 3 * H])
+        np.multiply(dc, a[:, :H], out=d[:, 3 * H :])
+        d *= slopes[t]  # ... and before them
+        dc *= a[:, H : 2 * H]  # dc_{t-1} = dc f
+        np.copyto(dh, np.matmul(w_hhT, d.T, out=dhT).T)  # dh = d W_hh, transposed product
         if mask is not None:
             dh += dh_keep
             dc += dc_keep
     hprev = hs[1:] if reverse else hs[:-1]
     dw_ih_p, dw_hh_p, db_p, _ = _weight_grads(dgates, x, hprev)
-    dx = (dgates.reshape(T * N, G) @ w_ih_p).reshape(T, N, -1)
+    dx = (dgates.reshape(T * N, G) @ w_ih_p).reshape(T, N, -1) if need_dx else None
     perm = _ifog_to_ifog_internal(H)
     dw_ih, dw_hh, db = np.empty_like(dw_ih_p), np.empty_like(dw_hh_p), np.empty_like(db_p)
     dw_ih[perm], dw_hh[perm], db[perm] = dw_ih_p, dw_hh_p, db_p  # back to PyTorch's (i, f, g, o)
@@ -323,7 +346,7 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask, reverse):
     return out, hs[0] if reverse else hs[T], (x, w_ih, w_hh, gi, hs, ghn, mask, reverse)
 
 
-def gru_backward(dout, dh, cache):
+def gru_backward(dout, dh, cache, need_dx=True):
     x, w_ih, w_hh, acts, hs, ghn, mask, reverse = cache
     T, N, G = acts.shape
     H = G // 3
@@ -358,7 +381,7 @@ def gru_backward(dout, dh, cache):
         if mask is not None:
             dh += dh_keep
     dw_ih, dw_hh, db_ih, db_hh = _weight_grads(dgi, x, hs[1:] if reverse else hs[:-1], dgh)
-    dx = (dgi.reshape(T * N, G) @ w_ih).reshape(T, N, -1)
+    dx = (dgi.reshape(T * N, G) @ w_ih).reshape(T, N, -1) if need_dx else None
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -436,21 +459,22 @@ class RNNStack(Function):
         dc0 = np.empty_like(dcn) if mode == "LSTM" else None
         for layer in range(num_layers - 1, -1, -1):
             H = dout.shape[-1] // D
+            need_dx = layer > 0 or ctx.needs_input_grad[1]  # one GEMM saved for a constant input
             dinp = 0
             for d in range(D):
                 k = layer * D + d
                 dout_d = dout[..., d * H : (d + 1) * H]
                 if mode == "LSTM":
                     dx, dh0[k], dc0[k], dw_ih, dw_hh, db_ih, db_hh, dw_hr = lstm_backward(
-                        dout_d, dhn[k], dcn[k], caches[k]
+                        dout_d, dhn[k], dcn[k], caches[k], need_dx
                     )
                 elif mode == "GRU":
                     dx, dh0[k], dw_ih, dw_hh, db_ih, db_hh = gru_backward(
-                        dout_d, dhn[k], caches[k]
+                        dout_d, dhn[k], caches[k], need_dx
                     )
                 else:
                     dx, dh0[k], dw_ih, dw_hh, db_ih, db_hh = rnn_backward(
-                        dout_d, dhn[k], caches[k]
+                        dout_d, dhn[k], caches[k], need_dx
                     )
                 grads = (
                     [dw_ih, dw_hh]
@@ -458,7 +482,7 @@ class RNNStack(Function):
                     + ([dw_hr] if has_proj else [])
                 )
                 dweights[k * per : (k + 1) * per] = grads
-                dinp = dinp + dx
+                dinp = dinp + dx if need_dx else None
             if layer > 0 and drop_masks is not None:
                 dinp = dinp * drop_masks[layer - 1]
             dout = dinp
