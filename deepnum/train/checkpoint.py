@@ -11,11 +11,11 @@ one only when complete: a crash or Ctrl-C while saving leaves the previous check
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from deepnum.train.atomic import replaced_atomically
 
 FORMAT = "deepnum-checkpoint-v1"
 
@@ -31,14 +31,8 @@ def atomic_save(obj, path) -> Path:
     import deepnum
 
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with replaced_atomically(path) as tmp:
         deepnum.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

@@ -10,13 +10,12 @@ written atomically: to a temporary file first, then renamed, so a plot file is n
 from __future__ import annotations
 
 import importlib.util
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from deepnum.tensor import Tensor
+from deepnum.train.atomic import replaced_atomically
 
 __all__ = ["available", "plot_history", "plot_grad_norms", "plot_misclassified", "plot_decision_boundary"]
 
@@ -36,14 +35,8 @@ def _figure(*args, **kwargs):
 
 def _save(fig, path) -> Path:
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(fd)
-    try:
+    with replaced_atomically(path, suffix=path.suffix) as tmp:
         fig.savefig(tmp, dpi=100, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 
+from deepnum.train.atomic import replaced_atomically
 from deepnum.train.callbacks.base import Callback
 from deepnum.train.callbacks.history import History
 
@@ -17,14 +16,8 @@ __all__ = ["CSVLogger", "write_text_atomic"]
 def write_text_atomic(path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename (never half written)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with replaced_atomically(path) as tmp, open(tmp, "w", newline="") as f:
+        f.write(text)
     return path
 
 
