@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from deepnum import _dtype
-from deepnum.nn import init
 from deepnum.nn.functional.embedding_bag import embedding_bag
-from deepnum.nn.modules.module import Module
-from deepnum.nn.parameter import Parameter
-from deepnum.tensor import Tensor
+from deepnum.nn.modules.sparse import _LookupTable
 
 __all__ = ["EmbeddingBag"]
 
 
-class EmbeddingBag(Module):
+class EmbeddingBag(_LookupTable):
     """out[b] = reduce over the bag b of weight[index]: the bag-of-words layer of text classifiers.
 
     Args:
@@ -63,30 +57,10 @@ class EmbeddingBag(Module):
                 raise AssertionError("padding_idx must be within num_embeddings")
             padding_idx %= num_embeddings
         self.padding_idx = padding_idx
-        if _weight is None:
-            dt = _dtype.to_dtype(dtype) if dtype else _dtype.get_default_dtype()
-            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dt))
-            self.reset_parameters()
-        else:
-            array = _weight.array if isinstance(_weight, Tensor) else np.asarray(_weight)
-            if array.shape != (num_embeddings, embedding_dim):
-                raise ValueError(
-                    f"EmbeddingBag: _weight has shape {array.shape}, expected ({num_embeddings}, {embedding_dim})"
-                )
-            self.weight = Parameter(array)
-
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight.array[self.padding_idx] = 0
+        self._create_weight(_weight, dtype)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
-        idx = input.array if isinstance(input, Tensor) else np.asarray(input)
-        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
-            bad = idx.min() if idx.min() < 0 else idx.max()
-            raise IndexError(
-                f"EmbeddingBag(num_embeddings={self.num_embeddings}): index {bad} is out of range (input shape {tuple(idx.shape)})"
-            )
+        self._check_indices(input)
         return embedding_bag(
             input,
             self.weight,

@@ -14,7 +14,40 @@ from deepnum.tensor import Tensor
 __all__ = ["Embedding"]
 
 
-class Embedding(Module):
+class _LookupTable(Module):
+    """What ``Embedding`` and ``EmbeddingBag`` share: the ``(num_embeddings, embedding_dim)``
+    table ~ N(0, 1) with a zero ``padding_idx`` row, and the check that indices fit it."""
+
+    def _create_weight(self, _weight, dtype, requires_grad: bool = True) -> None:
+        shape = (self.num_embeddings, self.embedding_dim)
+        if _weight is None:
+            dt = _dtype.to_dtype(dtype) if dtype else _dtype.get_default_dtype()
+            self.weight = Parameter(np.empty(shape, dt), requires_grad=requires_grad)
+            self.reset_parameters()
+            return
+        array = _weight.array if isinstance(_weight, Tensor) else np.asarray(_weight)
+        if array.shape != shape:
+            raise ValueError(
+                f"{type(self).__name__}: _weight has shape {array.shape}, expected {shape}"
+            )
+        self.weight = Parameter(array, requires_grad=requires_grad)
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.array[self.padding_idx] = 0
+
+    def _check_indices(self, input) -> None:
+        idx = input.array if isinstance(input, Tensor) else np.asarray(input)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
+            bad = idx.min() if idx.min() < 0 else idx.max()
+            raise IndexError(
+                f"{type(self).__name__}(num_embeddings={self.num_embeddings}): index {bad} is "
+                f"out of range (input shape {tuple(idx.shape)})"
+            )
+
+
+class Embedding(_LookupTable):
     """out = weight[input]: maps integer indices to dense vectors.
 
     Args:
@@ -48,31 +81,10 @@ class Embedding(Module):
             padding_idx = padding_idx % num_embeddings
         self.padding_idx, self.max_norm, self.norm_type = padding_idx, max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            dt = _dtype.to_dtype(dtype) if dtype else _dtype.get_default_dtype()
-            self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dt), requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            array = _weight.array if isinstance(_weight, Tensor) else np.asarray(_weight)
-            if array.shape != (num_embeddings, embedding_dim):
-                raise ValueError(
-                    f"Embedding: _weight has shape {array.shape}, expected ({num_embeddings}, {embedding_dim})"
-                )
-            self.weight = Parameter(array, requires_grad=not _freeze)
-
-    def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            self.weight.array[self.padding_idx] = 0
+        self._create_weight(_weight, dtype, requires_grad=not _freeze)
 
     def forward(self, input):
-        idx = input.array if isinstance(input, Tensor) else np.asarray(input)
-        if idx.size and (idx.min() < 0 or idx.max() >= self.num_embeddings):
-            bad = idx.min() if idx.min() < 0 else idx.max()
-            raise IndexError(
-                f"Embedding(num_embeddings={self.num_embeddings}): index {bad} is out of range "
-                f"(input shape {tuple(idx.shape)})"
-            )
+        self._check_indices(input)
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                            self.scale_grad_by_freq, self.sparse)
 
