@@ -26,81 +26,18 @@ References:
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import os
-import re
-
 import numpy as np
 
+from deepnum._blas_threads import small_product
 from deepnum.autograd.function import Function
 
-# A recurrent step's product below this many flops may run on one BLAS thread (_step_threads).
-_SMALL_STEP_FLOPS = 1e8
-_blas_threads = None  # (set, get) from OpenBLAS, () when NumPy's BLAS is not OpenBLAS
 
-
-def _probe_blas():
-    """OpenBLAS's thread-count functions in the library NumPy loaded, or () if none."""
-    try:
-        with open("/proc/self/maps") as f:
-            libs = sorted(set(re.findall(r"/\S*openblas\S*\.so\S*", f.read())))
-    except OSError:
-        return ()
-    for path in libs:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_", "64_"), ("scipy_", ""), ("", "64_"), ("", "")):
-            setter = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
-            getter = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
-            if setter is not None and getter is not None:
-                setter.argtypes, setter.restype = (ctypes.c_int,), None
-                getter.restype = ctypes.c_int
-                return setter, getter
-    return ()
-
-
-def _cores_busy() -> bool:
-    """Whether more work is runnable than there are cores (1-minute load average).
-
-    A kernel's own BLAS threads count in the load, so the bar is above the core count.
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return os.getloadavg()[0] > cores + 0.5
-
-
-@contextlib.contextmanager
 def _step_threads(n, k, m):
-    """Run a sequence kernel on one BLAS thread when its per-step (n, k) x (k, m) product is
-    small and the machine has no idle core.
-
-    OpenBLAS splits even a 0.1 ms product across its threads, which then wait for one another
-    at every call (and spin for a while after a threaded call). On idle cores that pays
-    (LSTM 64-256, batch 32: 70 us per step product with two threads, 112 us with one), but
-    when other work holds the cores a waiting thread is often descheduled, and a training
-    step of 100 such products takes several times longer (measured on 2 loaded cores: 140 ms
-    with two threads, 77 ms with one, 52 ms with OpenBLAS single-threaded throughout). Mixing
-    one-thread loop products with two-thread big products leaves the second thread spinning
-    against the loop, so then the whole kernel (loop and the few big GEMMs around it) runs on
-    one thread.
-    """
-    global _blas_threads
-    if _blas_threads is None:
-        _blas_threads = _probe_blas()
-    threads = _blas_threads[1]() if _blas_threads and 2.0 * n * k * m < _SMALL_STEP_FLOPS else 1
-    if threads <= 1 or not _cores_busy():
-        yield
-        return
-    _blas_threads[0](1)
-    try:
-        yield
-    finally:
-        _blas_threads[0](threads)
+    """The whole sequence kernel on one BLAS thread when its per-step (n, k) x (k, m) product is
+    small and the machine is busy (``deepnum._blas_threads``). Whole kernel, not just the
+    loop: one-thread loop products mixed with two-thread big products would leave the second
+    thread spinning against the loop."""
+    return small_product(2.0 * n * k * m)
 
 
 def _sigmoid_(x: np.ndarray) -> np.ndarray:

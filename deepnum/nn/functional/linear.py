@@ -7,8 +7,11 @@ for the matrix product and the bias, both gradients from one backward (003 §2.1
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from deepnum._blas_threads import small_product
 from deepnum.autograd.function import Function
 from deepnum.ops._util import as_tensor_arg
 from deepnum.tensor import Tensor
@@ -22,7 +25,9 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        out = np.matmul(x, weight.T)
+        # one BLAS thread if the product is small and the machine busy (deepnum._blas_threads)
+        with small_product(2.0 * math.prod(x.shape) * weight.shape[0]):
+            out = np.matmul(x, weight.T)
         if bias is not None:
             out += bias  # in place: ``out`` is a fresh array
         return out
@@ -33,15 +38,16 @@ class Linear(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         out_features, in_features = weight.shape
         grad_x = grad_w = grad_b = None
-        if need_x:
-            grad_x = grad @ weight  # dL/dx = G W
-        if need_w or need_b:
-            g2 = grad.reshape((-1, out_features)) if grad.ndim != 2 else grad
-            if need_w:
-                x2 = x.reshape((-1, in_features)) if x.ndim != 2 else x
-                grad_w = g2.T @ x2  # dL/dW = Gᵀ X, summed over every leading dimension
-            if need_b:
-                grad_b = g2.sum(axis=0)  # dL/db = Σ_n G_n
+        with small_product(2.0 * math.prod(x.shape) * out_features):
+            if need_x:
+                grad_x = grad @ weight  # dL/dx = G W
+            if need_w or need_b:
+                g2 = grad.reshape((-1, out_features)) if grad.ndim != 2 else grad
+                if need_w:
+                    x2 = x.reshape((-1, in_features)) if x.ndim != 2 else x
+                    grad_w = g2.T @ x2  # dL/dW = Gᵀ X, summed over every leading dimension
+                if need_b:
+                    grad_b = g2.sum(axis=0)  # dL/db = Σ_n G_n
         return grad_x, grad_w, grad_b
 
 
