@@ -362,7 +362,9 @@ def _unary(fn, floats_only=True):
         x = _float_input(input) if floats_only else as_tensor_arg(input)
         return fn.apply(x)
 
-    op.__name__ = fn.__name__.lower()
+    op.__name__ = op.__qualname__ = fn.__name__.lower()
+    op.__doc__ = f"``{op.__name__}`` element-wise."
+    op.__module__ = fn.__module__  # the family module that defines the primitive
     return op
 
 

@@ -18,6 +18,7 @@ from deepnum.ops.elementwise import (
     _POLE,
     _apply_broadcasting,
     _float_input,
+    _unary,
     add,
     div,
     exp,
@@ -74,25 +75,16 @@ class Atan2(Function):
         )
 
 
-def _unary(fn, name):
-    def op(input) -> Tensor:
-        return fn.apply(_float_input(input))
-
-    op.__name__ = name
-    op.__doc__ = f"``{name}`` element-wise."
-    return op
-
-
-sin = _unary(Sin, "sin")
-cos = _unary(Cos, "cos")
-log1p = _unary(Log1p, "log1p")
-expm1 = _unary(Expm1, "expm1")
-tan = _unary(Tan, "tan")
-asin = arcsin = _unary(Asin, "asin")
-acos = arccos = _unary(Acos, "acos")
-atan = arctan = _unary(Atan, "atan")
-sinh = _unary(Sinh, "sinh")
-cosh = _unary(Cosh, "cosh")
+sin = _unary(Sin)
+cos = _unary(Cos)
+log1p = _unary(Log1p)
+expm1 = _unary(Expm1)
+tan = _unary(Tan)
+asin = arcsin = _unary(Asin)
+acos = arccos = _unary(Acos)
+atan = arctan = _unary(Atan)
+sinh = _unary(Sinh)
+cosh = _unary(Cosh)
 
 
 def atan2(input, other) -> Tensor:
