@@ -33,6 +33,10 @@ _ACT = {"tanh": lambda a: a.tanh(), "relu": lambda a: a.relu(), "identity": lamb
 class _StepRNN(Module):
     """Shared plumbing: parameters U(-1/sqrt(H), 1/sqrt(H)), input checks, the loop over time."""
 
+    def __init__(self, input_size: int, hidden_size: int, batch_first: bool) -> None:
+        super().__init__()
+        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
+
     def _param(self, *shape) -> Parameter:
         return Parameter(np.empty(shape, creation._float_dtype(None)))
 
@@ -86,8 +90,7 @@ class PeepholeLSTM(_StepRNN):
     """
 
     def __init__(self, input_size: int, hidden_size: int, batch_first: bool = False) -> None:
-        super().__init__()
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
+        super().__init__(input_size, hidden_size, batch_first)
         self.weight_ih = self._param(4 * hidden_size, input_size)
         self.weight_hh = self._param(4 * hidden_size, hidden_size)
         self.bias_ih = self._param(4 * hidden_size)
@@ -138,10 +141,9 @@ class LeakyRNN(_StepRNN):
         learn_alpha: bool = False,
         batch_first: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(input_size, hidden_size, batch_first)
         if not 0 <= alpha < 1:
             raise ValueError(f"LeakyRNN: alpha must be in [0, 1), got {alpha}")
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
         self.nonlinearity, self.alpha, self.learn_alpha = nonlinearity, alpha, learn_alpha
         self.weight_ih = self._param(hidden_size, input_size)
         self.weight_hh = self._param(hidden_size, hidden_size)
@@ -195,10 +197,9 @@ class SkipRNN(_StepRNN):
         remove_short: bool = False,
         batch_first: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(input_size, hidden_size, batch_first)
         if skip < 1:
             raise ValueError(f"SkipRNN: skip (the delay d) must be >= 1, got {skip}")
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
         self.skip, self.nonlinearity, self.remove_short = skip, nonlinearity, remove_short
         self.weight_ih = self._param(hidden_size, input_size)
         if not remove_short:
@@ -251,15 +252,10 @@ class SkipGRU(_StepRNN):
     def __init__(
         self, input_size: int, hidden_size: int, skip: int, batch_first: bool = False
     ) -> None:
-        super().__init__()
+        super().__init__(input_size, hidden_size, batch_first)
         if skip < 1:
             raise ValueError(f"SkipGRU: skip (the period p) must be >= 1, got {skip}")
-        self.input_size, self.hidden_size, self.skip, self.batch_first = (
-            input_size,
-            hidden_size,
-            skip,
-            batch_first,
-        )
+        self.skip = skip
         self.gru = GRU(input_size, hidden_size)
 
     def forward(self, input, hx=None):
@@ -309,12 +305,11 @@ class DeepTransitionRNN(_StepRNN):
         shortcut: bool = False,
         batch_first: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(input_size, hidden_size, batch_first)
         if transition_layers < 1:
             raise ValueError(
                 f"DeepTransitionRNN: transition_layers must be >= 1, got {transition_layers}"
             )
-        self.input_size, self.hidden_size, self.batch_first = input_size, hidden_size, batch_first
         self.transition_layers, self.shortcut = transition_layers, shortcut
         for layer in range(transition_layers):
             fan_in = input_size + hidden_size if layer == 0 else hidden_size
@@ -390,13 +385,12 @@ class StateSpaceRNN(_StepRNN):
         bias: bool = True,
         batch_first: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(input_size, hidden_size, batch_first)
         if nonlinearity not in _ACT:
             raise ValueError(
                 f"StateSpaceRNN: unknown nonlinearity {nonlinearity!r}, select from {sorted(_ACT)}"
             )
-        self.input_size, self.hidden_size, self.output_size = input_size, hidden_size, output_size
-        self.nonlinearity, self.bias, self.batch_first = nonlinearity, bias, batch_first
+        self.output_size, self.nonlinearity, self.bias = output_size, nonlinearity, bias
         self.weight_ss = self._param(hidden_size, hidden_size)
         self.weight_sx = self._param(hidden_size, input_size)
         self.weight_ys = self._param(output_size, hidden_size)
