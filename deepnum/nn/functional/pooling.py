@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import deepnum
-from deepnum.nn.functional.conv import ntuple
+from deepnum.nn.functional.conv import _SPATIAL, ntuple
 from deepnum.ops.pool import (
     AdaptiveMaxPool2d,
     AvgPoolNd,
@@ -36,9 +36,6 @@ __all__ = [
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
 ]
-
-_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
-
 
 def _batched(input, nd: int, name: str):
     if not isinstance(input, Tensor):
