@@ -6,6 +6,8 @@ average or the L2 norm (003 §3.1); the 2×2 stride-2 max pool halves each side 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import deepnum
@@ -199,9 +201,7 @@ def lp_poolnd(input, norm_type, kernel_size, stride, ceil_mode, nd):
     out = avg_poolnd(
         input.pow(norm_type), kernel, stride, 0, ceil_mode, True, None, nd, f"lp_pool{nd}d"
     )
-    size = 1
-    for k in kernel:
-        size *= k
+    size = math.prod(kernel)
     # the sign·relu(|·|) guard is PyTorch's: negative sums (odd p) give 0 rather than NaN
     return (deepnum.sign(out) * deepnum.relu(deepnum.abs(out))).mul(size).pow(1.0 / norm_type)
 
