@@ -25,6 +25,14 @@ def _torch_wrap(fn, module, **kw):
         return fn(module, **kw)
 
 
+def _assert_same_state_dict_layout(ours, theirs):
+    """The same state_dict keys, in the same order, with the same shapes."""
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [tuple(v.shape) for v in ours.state_dict().values()] == [
+        tuple(v.shape) for v in theirs.state_dict().values()
+    ]
+
+
 @pytest.mark.parametrize(
     "make, shape, dim",
     [
@@ -37,10 +45,7 @@ def _torch_wrap(fn, module, **kw):
 def test_weight_norm_against_torch(make, shape, dim):
     ours = dnn.utils.weight_norm(make(dnn), dim=dim)
     theirs = _torch_wrap(torch.nn.utils.weight_norm, make(torch.nn), dim=dim)
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert [tuple(v.shape) for v in ours.state_dict().values()] == [
-        tuple(v.shape) for v in theirs.state_dict().values()
-    ]
+    _assert_same_state_dict_layout(ours, theirs)
     _torch_copy(ours, theirs)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     xo, xt = deepnum.tensor(x), torch.tensor(x)
@@ -65,10 +70,7 @@ def test_weight_norm_against_torch(make, shape, dim):
 def test_spectral_norm_against_torch(make, shape):
     ours = dnn.utils.spectral_norm(make(dnn), n_power_iterations=2)
     theirs = torch.nn.utils.spectral_norm(make(torch.nn), n_power_iterations=2)
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert [tuple(v.shape) for v in ours.state_dict().values()] == [
-        tuple(v.shape) for v in theirs.state_dict().values()
-    ]
+    _assert_same_state_dict_layout(ours, theirs)
     _torch_copy(ours, theirs)
     x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
     for _ in range(3):  # training: the power iteration advances u and v each call
