@@ -106,6 +106,29 @@ def test_parameter_list_and_dict():
     assert list(pd.state_dict()) == ["w"] and isinstance(pd["w"], nn.Parameter)
 
 
+@pytest.mark.parametrize("lib", ["deepnum", "torch"])
+def test_dict_containers_share_the_mapping_interface(lib):
+    """ModuleDict and ParameterDict: update, pop, del, clear and the views, as PyTorch's."""
+    ours = lib == "deepnum"
+    NN = nn if ours else torch.nn
+
+    def param(v):
+        return NN.Parameter(deepnum.tensor([v]) if ours else torch.tensor([v]))
+
+    pd = NN.ParameterDict({"a": param(1.0)})
+    pd.update([("b", param(2.0)), ("c", param(3.0))])
+    assert list(pd) == list(pd.keys()) == ["a", "b", "c"] and "b" in pd and len(pd) == 3
+    assert float(pd.pop("b").detach()[0]) == 2.0 and list(pd.state_dict()) == ["a", "c"]
+    del pd["a"]
+    assert [k for k, _ in pd.items()] == ["c"] and float(next(iter(pd.values())).detach()[0]) == 3.0
+    pd.clear()
+    assert len(pd) == 0 and list(pd.parameters()) == []
+    md = NN.ModuleDict({"f": NN.ReLU()})
+    md.update({"g": NN.Tanh()})
+    del md["f"]
+    assert list(md.keys()) == ["g"] and isinstance(md.pop("g"), NN.Tanh) and len(md) == 0
+
+
 def test_residual_computes_x_plus_f_x_and_its_gradient():
     """002: a skip connection adds the block's input to its output; dy/dx = I + df/dx."""
     inner = nn.Sequential(nn.Linear(4, 4), nn.Tanh())
