@@ -6,9 +6,10 @@ every call (and spin for a while after it). On idle cores that pays: an LSTM ste
 cores, a waiting thread is often descheduled and the same products take several times longer
 than on one thread (measured on 2 loaded cores: an LSTM training step 140 ms with two threads,
 77 ms with one; an MLP epoch 5-8 s with two, 0.55 s with one). So a product below
-``SMALL_FLOPS`` runs on one thread while the 1-minute load average exceeds the core count
-(a process's own BLAS threads count in the load, hence the margin above it); big products and
-idle machines keep OpenBLAS's own choice. The thread count is always restored.
+``SMALL_FLOPS`` runs on one thread while other processes keep the cores busy (``cores_busy``:
+their CPU time over the last second, not the load average, which lags by a minute and counts
+this process's own threads); big products and idle machines keep OpenBLAS's own choice. The
+thread count is always restored.
 
 Nothing happens when NumPy's BLAS is not OpenBLAS.
 """
@@ -24,6 +25,11 @@ SMALL_FLOPS = 1e8
 _LOAD_TTL = 1.0  # seconds a load reading is reused
 _functions = None  # (set, get) from OpenBLAS, () when there is none
 _busy = (False, -1e9)  # (busy, time of the reading)
+_last = None  # (time, machine busy CPU seconds, own CPU seconds) at the last reading
+try:
+    _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+except (AttributeError, ValueError, OSError):
+    _CLOCK_TICKS = 100
 
 
 def _probe():
@@ -58,21 +64,49 @@ def blas_functions():
     return _functions
 
 
+def _machine_cpu_seconds():
+    """CPU seconds the whole machine has been busy since boot (``/proc/stat``), or None."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:]
+    except OSError:
+        return None
+    ticks = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+    return (sum(ticks) - ticks[3] - ticks[4]) / _CLOCK_TICKS
+
+
+def _load_average_busy() -> bool:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    try:
+        return os.getloadavg()[0] > cores + 0.5
+    except OSError:
+        return False
+
+
 def cores_busy() -> bool:
-    """Whether more work is runnable than there are cores (1-minute load, read once a second)."""
-    global _busy
+    """Whether other processes kept more than half a core busy over the last second or more.
+
+    Measured as the machine's busy CPU time minus this process's own over the time since the
+    previous reading (so the process's own BLAS threads never count against it); the first
+    reading, or a system without ``/proc/stat``, falls back to the 1-minute load average
+    exceeding the core count.
+    """
+    global _busy, _last
     now = time.monotonic()
-    if now - _busy[1] > _LOAD_TTL:
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:  # not Linux
-            cores = os.cpu_count() or 1
-        try:
-            busy = os.getloadavg()[0] > cores + 0.5
-        except OSError:
-            busy = False
-        _busy = (busy, now)
-    return _busy[0]
+    if now - _busy[1] <= _LOAD_TTL:
+        return _busy[0]
+    machine, own = _machine_cpu_seconds(), time.process_time()
+    if machine is None or _last is None:
+        busy = _load_average_busy()
+    else:
+        others = (machine - _last[1]) - (own - _last[2])
+        busy = others > 0.5 * (now - _last[0])
+    _last = None if machine is None else (now, machine, own)
+    _busy = (busy, now)
+    return busy
 
 
 class small_product:
