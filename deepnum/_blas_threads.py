@@ -22,7 +22,7 @@ import re
 import time
 
 SMALL_FLOPS = 1e8
-_LOAD_TTL = 1.0  # seconds a load reading is reused
+_READING_TTL = 1.0  # seconds a reading is reused
 _functions = None  # (set, get) from OpenBLAS, () when there is none
 _busy = (False, -1e9)  # (busy, time of the reading)
 _last = None  # (time, machine busy CPU seconds, own CPU seconds) at the last reading
@@ -75,32 +75,22 @@ def _machine_cpu_seconds():
     return (sum(ticks) - ticks[3] - ticks[4]) / _CLOCK_TICKS
 
 
-def _load_average_busy() -> bool:
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    try:
-        return os.getloadavg()[0] > cores + 0.5
-    except OSError:
-        return False
-
-
 def cores_busy() -> bool:
     """Whether other processes kept more than half a core busy over the last second or more.
 
     Measured as the machine's busy CPU time minus this process's own over the time since the
-    previous reading (so the process's own BLAS threads never count against it); the first
-    reading, or a system without ``/proc/stat``, falls back to the 1-minute load average
-    exceeding the core count.
+    previous reading (so the process's own BLAS threads never count against it). Until there
+    are two readings, or without ``/proc/stat``, the machine counts as idle (OpenBLAS's own
+    choice); the load average is no substitute: it lags by a minute and on some virtual
+    machines reads above the core count while every core is idle.
     """
     global _busy, _last
     now = time.monotonic()
-    if now - _busy[1] <= _LOAD_TTL:
+    if now - _busy[1] <= _READING_TTL:
         return _busy[0]
     machine, own = _machine_cpu_seconds(), time.process_time()
     if machine is None or _last is None:
-        busy = _load_average_busy()
+        busy = False
     else:
         others = (machine - _last[1]) - (own - _last[2])
         busy = others > 0.5 * (now - _last[0])

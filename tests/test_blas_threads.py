@@ -51,10 +51,9 @@ def test_cores_busy_counts_only_other_processes_cpu_time(monkeypatch):
     monkeypatch.setattr(_blas_threads.time, "monotonic", lambda: clock["now"])
     monkeypatch.setattr(_blas_threads.time, "process_time", lambda: clock["own"])
     monkeypatch.setattr(_blas_threads, "_machine_cpu_seconds", lambda: clock["machine"])
-    monkeypatch.setattr(_blas_threads, "_load_average_busy", lambda: True)
     monkeypatch.setattr(_blas_threads, "_busy", (False, -1e9))
     monkeypatch.setattr(_blas_threads, "_last", None)
-    assert _blas_threads.cores_busy()  # first reading: the load average decides
+    assert not _blas_threads.cores_busy()  # first reading: nothing to compare with yet
     # 2 s later: the machine was busy 3.9 CPU s, 3.8 of them this process's two threads
     clock.update(now=102.0, machine=1003.9, own=13.8)
     assert not _blas_threads.cores_busy()
@@ -64,13 +63,6 @@ def test_cores_busy_counts_only_other_processes_cpu_time(monkeypatch):
     # another process used 1.5 of 2 s
     clock.update(now=104.0, machine=1005.9 + 1.5, own=15.8)
     assert _blas_threads.cores_busy()
-
-
-def test_load_average_fallback_is_above_the_core_count(monkeypatch):
-    monkeypatch.setattr(_blas_threads.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    for load, busy in ((1.0, False), (2.3, False), (2.7, True), (6.0, True)):
-        monkeypatch.setattr(_blas_threads.os, "getloadavg", lambda: (load, 0.0, 0.0))
-        assert _blas_threads._load_average_busy() is busy
 
 
 def test_machine_cpu_seconds_reads_the_counters():
