@@ -10,6 +10,14 @@ import deepnum.distributions as D
 from tests.helpers import assert_close, check_against_torch, random_inputs
 
 
+def _assert_kl_like_torch(make):
+    """``make(distributions, tensor)`` builds the pair (p, q); built by each library, KL(p ‖ q)
+    agrees."""
+    ours = D.kl_divergence(*make(D, deepnum.tensor))
+    theirs = TD.kl_divergence(*make(TD, torch.tensor))
+    assert_close(ours, theirs)
+
+
 def test_normal_normal():
     mp, sp, mq, sq = random_inputs((3, 4), (3, 4), (4,), (4,))
     sp_, sq_ = [
@@ -40,35 +48,15 @@ def test_categorical_and_bernoulli_from_logits():
 def test_zero_probabilities_give_zero_or_inf_like_torch():
     p = [[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]]
     q = [[0.25, 0.75, 0.0], [0.5, 0.5, 0.0]]
-    ours = D.kl_divergence(
-        D.Categorical(probs=deepnum.tensor(p)), D.Categorical(probs=deepnum.tensor(q))
-    )
-    theirs = TD.kl_divergence(
-        TD.Categorical(probs=torch.tensor(p)), TD.Categorical(probs=torch.tensor(q))
-    )
-    assert_close(ours, theirs)
+    _assert_kl_like_torch(lambda D, t: (D.Categorical(probs=t(p)), D.Categorical(probs=t(q))))
     bp, bq = [0.0, 1.0, 0.3, 0.3], [0.5, 0.5, 0.0, 1.0]
-    ours = D.kl_divergence(
-        D.Bernoulli(probs=deepnum.tensor(bp)), D.Bernoulli(probs=deepnum.tensor(bq))
-    )
-    theirs = TD.kl_divergence(
-        TD.Bernoulli(probs=torch.tensor(bp)), TD.Bernoulli(probs=torch.tensor(bq))
-    )
-    assert_close(ours, theirs)
+    _assert_kl_like_torch(lambda D, t: (D.Bernoulli(probs=t(bp)), D.Bernoulli(probs=t(bq))))
 
 
 def test_uniform_uniform():
     lo, hi = [0.0, 0.0, -1.0], [1.0, 2.0, 1.0]
     qlo, qhi = [-1.0, 0.5, -2.0], [2.0, 3.0, 0.5]
-    ours = D.kl_divergence(
-        D.Uniform(deepnum.tensor(lo), deepnum.tensor(hi)),
-        D.Uniform(deepnum.tensor(qlo), deepnum.tensor(qhi)),
-    )
-    theirs = TD.kl_divergence(
-        TD.Uniform(torch.tensor(lo), torch.tensor(hi)),
-        TD.Uniform(torch.tensor(qlo), torch.tensor(qhi)),
-    )
-    assert_close(ours, theirs)
+    _assert_kl_like_torch(lambda D, t: (D.Uniform(t(lo), t(hi)), D.Uniform(t(qlo), t(qhi))))
 
 
 def test_independent_and_multivariate_normal():
