@@ -60,7 +60,9 @@ def _write_pickle(path, obj):
         # a pickle that would name a callable: the restricted unpickler refuses code
         (lambda path: _write_pickle(path, os.system), "only NumPy arrays are allowed"),
         (
-            lambda path: _write_pickle(path, (np.zeros((3, 784), np.float32), np.zeros(3, np.int64))),
+            lambda path: _write_pickle(
+                path, (np.zeros((3, 784), np.float32), np.zeros(3, np.int64))
+            ),
             "does not hold the three MNIST splits",
         ),
         (lambda path: path.write_bytes(b"\x1f\x8b\x08\x00garbage"), "corrupt"),
