@@ -13,6 +13,7 @@ from deepnum.ops import (
     creation,
     einsum,
     elementwise,
+    gather_scatter,
     index,
     index_put,
     inplace,
@@ -34,7 +35,8 @@ from deepnum.tensor import Tensor
 
 _FAMILIES = [
     elementwise, pointwise, special, logic, reduce, minmax, sorting, logexp, linalg, einsum,
-    matrix, shape, join, arrange, index, index_put, pad, conversion, creation, inplace, tensor_extras,
+    matrix, shape, join, arrange, index, gather_scatter, index_put, pad, conversion, creation,
+    inplace, tensor_extras,
 ]
 
 

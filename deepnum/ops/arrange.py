@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.ops._util import as_tensor_arg, normalize_dim
-from deepnum.ops.index import GetItem, IndexAddAlong, gather
+from deepnum.ops.gather_scatter import IndexAddAlong, gather
+from deepnum.ops.index import GetItem
 from deepnum.ops.join import repeat
 from deepnum.ops.shape import expand, permute, reshape
 from deepnum.tensor import Tensor

@@ -13,7 +13,8 @@ import numpy as np
 from deepnum.autograd.function import Function
 from deepnum.ops._util import as_tensor_arg, binary_operands, normalize_dim
 from deepnum.ops.elementwise import add, mul, sub
-from deepnum.ops.index import GetItem, IndexSelect
+from deepnum.ops.gather_scatter import IndexSelect
+from deepnum.ops.index import GetItem
 from deepnum.ops.linalg import bmm, matmul, mm
 from deepnum.ops.reduce import ReverseCumSum
 from deepnum.ops.shape import expand, permute, reshape

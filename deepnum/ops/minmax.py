@@ -14,7 +14,7 @@ import numpy as np
 from deepnum.autograd.function import Function
 from deepnum.ops._util import as_tensor_arg, normalize_dim, normalize_dims
 from deepnum.ops.elementwise import maximum, minimum
-from deepnum.ops.index import Gather
+from deepnum.ops.gather_scatter import Gather
 from deepnum.ops.reduce import _expand_back
 from deepnum.tensor import Tensor
 

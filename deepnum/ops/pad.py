@@ -12,7 +12,8 @@ import numpy as np
 
 from deepnum.autograd.function import Function
 from deepnum.ops._util import as_tensor_arg
-from deepnum.ops.index import GetItem, IndexSelect
+from deepnum.ops.gather_scatter import IndexSelect
+from deepnum.ops.index import GetItem
 from deepnum.tensor import Tensor
 
 

@@ -12,7 +12,7 @@ from collections import namedtuple
 import numpy as np
 
 from deepnum.ops._util import as_tensor_arg, normalize_dim
-from deepnum.ops.index import Gather
+from deepnum.ops.gather_scatter import Gather
 from deepnum.ops.minmax import Extreme
 from deepnum.tensor import Tensor
 
@@ -113,7 +113,7 @@ def quantile(input, q, dim=None, keepdim: bool = False, *,
     ``q`` is a number or a 1-D tensor in [0, 1]; a tensor ``q`` adds a leading dimension.
     """
     from deepnum.ops.elementwise import add, mul, sub
-    from deepnum.ops.index import IndexSelect
+    from deepnum.ops.gather_scatter import IndexSelect
 
     x = as_tensor_arg(input)
     if x.dtype.kind != "f":

@@ -8,7 +8,8 @@ import pytest
 import deepnum
 
 MODULES = ["pointwise", "reduce", "minmax", "logexp", "linalg", "einsum", "shape", "join", "index",
-           "index_put", "pad", "elementwise", "special", "logic", "matrix", "arrange", "sorting"]
+           "gather_scatter", "index_put", "pad", "elementwise", "special", "logic", "matrix",
+           "arrange", "sorting"]
 
 
 @pytest.mark.parametrize("name", MODULES)
