@@ -267,7 +267,7 @@ class Neg(Function):
         return -grad
 
 
-def pointwise_function(name, f, derivative, *, saves="input", errstate=None, doc=None):
+def _pointwise_function(name, f, derivative, *, saves="input", errstate=None, doc=None):
     """A ``Function`` for ``y = f(x)`` whose backward is ``derivative(grad, saved)``.
 
     ``saved`` is ``x``, or ``y`` when ``saves="output"`` (the derivative is cheaper in the
@@ -301,13 +301,15 @@ _NAN = {"invalid": "ignore"}
 _POLE = {"divide": "ignore", "invalid": "ignore"}
 
 # d exp(x)/dx = exp(x)
-Exp = pointwise_function("Exp", np.exp, lambda g, y: g * y, saves="output", errstate=_OVERFLOW)
+Exp = _pointwise_function("Exp", np.exp, lambda g, y: g * y, saves="output", errstate=_OVERFLOW)
 # d ln(x)/dx = 1/x
-Log = pointwise_function("Log", np.log, lambda g, x: g / x, errstate=_POLE)
+Log = _pointwise_function("Log", np.log, lambda g, x: g / x, errstate=_POLE)
 # d sqrt(x)/dx = 1 / (2 sqrt(x))
-Sqrt = pointwise_function("Sqrt", np.sqrt, lambda g, y: g / (2 * y), saves="output", errstate=_NAN)
+Sqrt = _pointwise_function(
+    "Sqrt", np.sqrt, lambda g, y: g / (2 * y), saves="output", errstate=_NAN
+)
 # d tanh(x)/dx = 1 - tanh(x)^2
-Tanh = pointwise_function("Tanh", np.tanh, lambda g, y: g * (1 - y * y), saves="output")
+Tanh = _pointwise_function("Tanh", np.tanh, lambda g, y: g * (1 - y * y), saves="output")
 
 
 class Sigmoid(Function):
@@ -358,7 +360,7 @@ def _float_input(x):
 
 
 def _unary(fn, floats_only=True):
-    def op(input):
+    def op(input) -> Tensor:
         x = _float_input(input) if floats_only else as_tensor_arg(input)
         return fn.apply(x)
 

@@ -18,6 +18,7 @@ from deepnum.ops.elementwise import (
     _POLE,
     _apply_broadcasting,
     _float_input,
+    _pointwise_function,
     _unary,
     add,
     div,
@@ -25,7 +26,6 @@ from deepnum.ops.elementwise import (
     log,
     maximum,
     mul,
-    pointwise_function,
     sub,
 )
 from deepnum.tensor import Tensor
@@ -33,25 +33,25 @@ from deepnum.tensor import Tensor
 
 # Each primitive: its NumPy forward and its derivative, written in x (or y = f(x) when saved).
 # d sin x/dx = cos x
-Sin = pointwise_function("Sin", np.sin, lambda g, x: g * np.cos(x))
+Sin = _pointwise_function("Sin", np.sin, lambda g, x: g * np.cos(x))
 # d cos x/dx = -sin x
-Cos = pointwise_function("Cos", np.cos, lambda g, x: -g * np.sin(x))
+Cos = _pointwise_function("Cos", np.cos, lambda g, x: -g * np.sin(x))
 # d tan x/dx = 1 + tan² x
-Tan = pointwise_function("Tan", np.tan, lambda g, y: g * (1 + y * y), saves="output")
+Tan = _pointwise_function("Tan", np.tan, lambda g, y: g * (1 + y * y), saves="output")
 # d asin x/dx = 1 / sqrt(1 - x²)
-Asin = pointwise_function("Asin", np.arcsin, lambda g, x: g / np.sqrt(1 - x * x), errstate=_NAN)
+Asin = _pointwise_function("Asin", np.arcsin, lambda g, x: g / np.sqrt(1 - x * x), errstate=_NAN)
 # d acos x/dx = -1 / sqrt(1 - x²)
-Acos = pointwise_function("Acos", np.arccos, lambda g, x: -g / np.sqrt(1 - x * x), errstate=_NAN)
+Acos = _pointwise_function("Acos", np.arccos, lambda g, x: -g / np.sqrt(1 - x * x), errstate=_NAN)
 # d atan x/dx = 1 / (1 + x²)
-Atan = pointwise_function("Atan", np.arctan, lambda g, x: g / (1 + x * x))
+Atan = _pointwise_function("Atan", np.arctan, lambda g, x: g / (1 + x * x))
 # d sinh x/dx = cosh x
-Sinh = pointwise_function("Sinh", np.sinh, lambda g, x: g * np.cosh(x), errstate=_OVERFLOW)
+Sinh = _pointwise_function("Sinh", np.sinh, lambda g, x: g * np.cosh(x), errstate=_OVERFLOW)
 # d cosh x/dx = sinh x
-Cosh = pointwise_function("Cosh", np.cosh, lambda g, x: g * np.sinh(x), errstate=_OVERFLOW)
+Cosh = _pointwise_function("Cosh", np.cosh, lambda g, x: g * np.sinh(x), errstate=_OVERFLOW)
 # d log(1 + x)/dx = 1 / (1 + x)
-Log1p = pointwise_function("Log1p", np.log1p, lambda g, x: g / (1 + x), errstate=_POLE)
+Log1p = _pointwise_function("Log1p", np.log1p, lambda g, x: g / (1 + x), errstate=_POLE)
 # d (e^x - 1)/dx = e^x = y + 1
-Expm1 = pointwise_function(
+Expm1 = _pointwise_function(
     "Expm1", np.expm1, lambda g, y: g * (y + 1), saves="output", errstate=_OVERFLOW
 )
 
