@@ -121,7 +121,7 @@ def _time(fn) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     load = os.getloadavg()[0]
     print("# MNIST MLP epoch (784-256-256-10, Adam, batch 128, 50k images): deepnum vs NumPy peers")
