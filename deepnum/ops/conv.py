@@ -27,7 +27,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from deepnum._blas import matmul as gemm
+from deepnum._blas_threads import matmul as gemm
 from deepnum.autograd.function import Function
 
 __all__: list[str] = []

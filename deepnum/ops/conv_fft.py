@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepnum._blas import matmul as gemm
+from deepnum._blas_threads import matmul as gemm
 from deepnum.autograd.function import Function
 from deepnum.ops.conv import crop, pad_zeros
 
