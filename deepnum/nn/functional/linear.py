@@ -26,8 +26,10 @@ class Linear(Function):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         # one BLAS thread if the product is small and the machine busy (deepnum._blas_threads)
+        # (*, in) as one (n, in) matrix: one GEMM, not one small product per leading index
+        x2 = x.reshape((-1, x.shape[-1])) if x.ndim != 2 else x
         with small_product(2.0 * math.prod(x.shape) * weight.shape[0]):
-            out = np.matmul(x, weight.T)
+            out = np.matmul(x2, weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
         if bias is not None:
             out += bias  # in place: ``out`` is a fresh array
         return out
@@ -38,11 +40,11 @@ class Linear(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         out_features, in_features = weight.shape
         grad_x = grad_w = grad_b = None
+        g2 = grad.reshape((-1, out_features)) if grad.ndim != 2 else grad
         with small_product(2.0 * math.prod(x.shape) * out_features):
             if need_x:
-                grad_x = grad @ weight  # dL/dx = G W
+                grad_x = (g2 @ weight).reshape(x.shape)  # dL/dx = G W
             if need_w or need_b:
-                g2 = grad.reshape((-1, out_features)) if grad.ndim != 2 else grad
                 if need_w:
                     x2 = x.reshape((-1, in_features)) if x.ndim != 2 else x
                     grad_w = g2.T @ x2  # dL/dW = Gᵀ X, summed over every leading dimension
