@@ -67,11 +67,9 @@ class Normal(Distribution):
         return -((value - self.loc) ** 2) / (2 * self.variance) - ops.log(self.scale) - _LOG_SQRT_2PI
 
     def cdf(self, value) -> Tensor:
+        """Φ((x − μ)/σ) = ½ (1 + erf((x − μ) / (σ √2)))."""
         value = as_float_tensor(value, self.loc)
-        z = ((value - self.loc) / self.scale).array
-        from math import erf
-
-        return Tensor._make((0.5 * (1 + np.vectorize(erf)(z / math.sqrt(2)))).astype(self.loc.dtype), False, None, 0)
+        return 0.5 * (1 + ops.erf((value - self.loc) / (self.scale * math.sqrt(2))))
 
     def entropy(self) -> Tensor:
         return 0.5 + _LOG_SQRT_2PI + ops.log(self.scale)  # ½ log(2πe σ²)

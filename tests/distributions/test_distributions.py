@@ -139,3 +139,13 @@ def test_invalid_parameters_raise_clear_errors():
         D.Categorical()
     with pytest.raises(ValueError, match="PositiveDefinite"):
         D.MultivariateNormal(t([0.0, 0.0]), covariance_matrix=t([[1.0, 2.0], [2.0, 1.0]]))
+
+
+def test_normal_cdf_matches_torch_with_gradients():
+    loc, scale, x = rng.normal(size=4), rng.uniform(0.5, 2, size=4), rng.normal(size=4)
+    d_loc, t_loc = t(loc, True), tt(loc, True)
+    c, tc = D.Normal(d_loc, t(scale)).cdf(t(x)), td.Normal(t_loc, tt(scale)).cdf(tt(x))
+    assert_close(c, tc)
+    c.sum().backward()
+    tc.sum().backward()
+    assert_close(d_loc.grad, t_loc.grad)
