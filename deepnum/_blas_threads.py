@@ -1,15 +1,17 @@
-"""One OpenBLAS thread for small matrix products while the machine has no idle core.
+"""One OpenBLAS thread for small matrix products; the thread count depends on the size alone.
 
 OpenBLAS splits even a 0.1 ms product across its threads, which then wait for one another at
-every call (and spin for a while after it). On idle cores that pays: an LSTM step product
-(32 x 256 x 1024) takes 46 us on two threads and 83 us on one. When other work holds the
-cores, a waiting thread is often descheduled and the same products take several times longer
-than on one thread (measured on 2 loaded cores: an LSTM training step 140 ms with two threads,
-77 ms with one; an MLP epoch 5-8 s with two, 0.55 s with one). So a product below
-``SMALL_FLOPS`` runs on one thread while other processes keep the cores busy (``cores_busy``:
-their CPU time over the last second, not the load average, which lags by a minute and counts
-this process's own threads); big products and idle machines keep OpenBLAS's own choice. The
-thread count is always restored.
+every call (and spin for a while after it). When other work holds the cores, a waiting
+thread is often descheduled and small products take many times longer than on one thread
+(measured on 2 loaded cores: an MLP epoch 5-8 s with two threads, 0.55 s with one; an LSTM
+training step 140 ms against 77 ms). Products below ``SMALL_FLOPS`` therefore run on one
+thread and larger ones keep OpenBLAS's own choice.
+
+The rule looks at the product only, never at the machine's load: OpenBLAS's one- and
+two-thread results differ in the last bits, and deepnum promises that the same seed and code
+on the same machine give a bit-identical run (and that a resumed run continues it exactly).
+On idle cores this costs some speed on mid-sized products (an LSTM step product of
+32 x 256 x 1024 takes 83 us on one thread, 46 us on two).
 
 Nothing happens when NumPy's BLAS is not OpenBLAS.
 """
@@ -18,19 +20,10 @@ from __future__ import annotations
 
 import ctypes
 import math
-import os
 import re
-import time
 
 SMALL_FLOPS = 1e8
-_READING_TTL = 1.0  # seconds a reading is reused
 _functions = None  # (set, get) from OpenBLAS, () when there is none
-_busy = (False, -1e9)  # (busy, time of the reading)
-_last = None  # (time, machine busy CPU seconds, own CPU seconds) at the last reading
-try:
-    _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-except (AttributeError, ValueError, OSError):
-    _CLOCK_TICKS = 100
 
 
 def _probe():
@@ -65,44 +58,17 @@ def blas_functions():
     return _functions
 
 
-def _machine_cpu_seconds():
-    """CPU seconds the whole machine has been busy since boot (``/proc/stat``), or None."""
-    try:
-        with open("/proc/stat") as f:
-            fields = f.readline().split()[1:]
-    except OSError:
-        return None
-    ticks = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
-    return (sum(ticks) - ticks[3] - ticks[4]) / _CLOCK_TICKS
-
-
-def cores_busy() -> bool:
-    """Whether other processes kept more than half a core busy over the last second or more.
-
-    Measured as the machine's busy CPU time minus this process's own over the time since the
-    previous reading (so the process's own BLAS threads never count against it). Until there
-    are two readings, or without ``/proc/stat``, the machine counts as idle (OpenBLAS's own
-    choice); the load average is no substitute: it lags by a minute and on some virtual
-    machines reads above the core count while every core is idle.
-    """
-    global _busy, _last
-    now = time.monotonic()
-    if now - _busy[1] <= _READING_TTL:
-        return _busy[0]
-    machine, own = _machine_cpu_seconds(), time.process_time()
-    if machine is None or _last is None:
-        busy = False
-    else:
-        others = (machine - _last[1]) - (own - _last[2])
-        busy = others > 0.5 * (now - _last[0])
-    _last = None if machine is None else (now, machine, own)
-    _busy = (busy, now)
-    return busy
+def blas_functions():
+    """(set_num_threads, get_num_threads) of NumPy's OpenBLAS, or () if it is not OpenBLAS."""
+    global _functions
+    if _functions is None:
+        _functions = _probe()
+    return _functions
 
 
 class small_product:
-    """Context: the products inside (``flops`` each) run on one BLAS thread if the machine is
-    busy and they are small (see the module docstring); the thread count is restored after."""
+    """Context: the products inside (``flops`` each) run on one BLAS thread if they are small
+    (see the module docstring); the thread count is restored after."""
 
     __slots__ = ("flops", "restore")
 
@@ -111,7 +77,7 @@ class small_product:
         self.restore = 0
 
     def __enter__(self):
-        if self.flops < SMALL_FLOPS and cores_busy():
+        if self.flops < SMALL_FLOPS:
             functions = blas_functions()
             if functions:
                 threads = functions[1]()

@@ -9,19 +9,18 @@ from deepnum.ops import rnn
 
 
 @pytest.fixture
-def blas(monkeypatch):
+def blas():
     functions = _blas_threads.blas_functions()
     if not functions:
         pytest.skip("NumPy's BLAS is not OpenBLAS")
     before = functions[1]()
     functions[0](2)
-    monkeypatch.setattr(_blas_threads, "cores_busy", lambda: True)
     yield functions
     functions[0](before)
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
-def test_busy_machine_runs_the_loop_on_one_thread_and_restores(blas, mode, monkeypatch):
+def test_step_loops_run_on_one_thread_and_restore(blas, mode, monkeypatch):
     set_threads, get_threads = blas
     seen = []
     original = rnn._steps
