@@ -118,11 +118,15 @@ def _wide_col2im(cols: np.ndarray, padded_shape, kernel, dilation) -> np.ndarray
     buf = np.zeros(size + dilation[1] * (kw - 1), dtype=cols.dtype)
     blocks = cols.reshape(c, kh, kw, n, oh * w)
     it = buf.itemsize
+    # one overlapping view of every kernel offset's window (built once: as_strided is slow)
+    targets = as_strided(
+        buf,
+        (kh, kw, c, n, oh * w),
+        (dilation[0] * w * it, dilation[1] * it, h * w * it, c * h * w * it, it),
+    )
     for i in range(kh):
         for j in range(kw):
-            start = i * dilation[0] * w + j * dilation[1]
-            target = as_strided(buf[start:], (c, n, oh * w), (h * w * it, c * h * w * it, it))
-            target += blocks[:, i, j]
+            targets[i, j] += blocks[:, i, j]
     return buf[:size].reshape(padded_shape)
 
 
