@@ -80,16 +80,26 @@ class MaxPoolNd(Function):
             masks = _first_max_masks(xp, y, kernel, stride, dilation, outs)
             geometry = (kernel, stride, dilation, outs, padding, xp.shape, x.shape)
             return (MaxPoolScatter.apply(g, masks, geometry),) + (None,) * 5
-        gx = np.zeros(xp.shape, dtype=g.dtype)
-        free = np.ones(y.shape, dtype=bool)  # windows whose maximum is not yet assigned
-        hit = np.empty(y.shape, dtype=bool)
         # disjoint windows (e.g. 2×2 stride 2) write their share in place; overlapping ones add
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, kernel))
-        for offset in np.ndindex(*kernel):
+        # windows that tile the input exactly write every element: no zero fill needed
+        tiled = disjoint and all(
+            d == 1 and s == k and o * s == n
+            for s, d, k, o, n in zip(stride, dilation, kernel, outs, xp.shape[2:])
+        )
+        gx = (np.empty if tiled else np.zeros)(xp.shape, dtype=g.dtype)
+        free = np.empty(y.shape, dtype=bool)  # windows whose maximum is not yet assigned
+        hit = np.empty(y.shape, dtype=bool)
+        offsets = list(np.ndindex(*kernel))
+        for i, offset in enumerate(offsets):
             window = _window(offset, stride, dilation, outs)
             np.equal(xp[window], y, out=hit)
-            hit &= free
-            np.greater(free, hit, out=free)  # free and not hit
+            if i == 0:
+                np.logical_not(hit, out=free)
+            else:
+                hit &= free
+                if i < len(offsets) - 1:
+                    np.greater(free, hit, out=free)  # free and not hit
             if disjoint:
                 np.multiply(g, hit, out=gx[window])
             else:
