@@ -1,17 +1,17 @@
-"""One OpenBLAS thread for small matrix products; the thread count depends on the size alone.
+"""One OpenBLAS thread for tiny matrix products; the thread count depends on the size alone.
 
 OpenBLAS splits even a 0.1 ms product across its threads, which then wait for one another at
-every call (and spin for a while after it). When other work holds the cores, a waiting
-thread is often descheduled and small products take many times longer than on one thread
-(measured on 2 loaded cores: an MLP epoch 5-8 s with two threads, 0.55 s with one; an LSTM
-training step 140 ms against 77 ms). Products below ``SMALL_FLOPS`` therefore run on one
-thread and larger ones keep OpenBLAS's own choice.
+every call (and spin for a while after it). For the tiniest products (below ``SMALL_FLOPS``,
+10 MFLOP: a batch of 64 through a 256-unit layer) the hand-off costs more than the second
+thread gains, and on cores shared with other work a waiting thread is often descheduled, so
+those run on one thread. Larger products keep OpenBLAS's own choice: on idle cores two threads
+pay from about 10 MFLOP (an LSTM step product of 32 x 256 x 1024, 17 MFLOP, takes 46 us on two
+threads and 83 us on one; a LeNet epoch is about 1.3x slower with its convolution GEMMs on
+one thread).
 
 The rule looks at the product only, never at the machine's load: OpenBLAS's one- and
 two-thread results differ in the last bits, and deepnum promises that the same seed and code
 on the same machine give a bit-identical run (and that a resumed run continues it exactly).
-On idle cores this costs some speed on mid-sized products (an LSTM step product of
-32 x 256 x 1024 takes 83 us on one thread, 46 us on two).
 
 Nothing happens when NumPy's BLAS is not OpenBLAS.
 """
@@ -22,7 +22,7 @@ import ctypes
 import math
 import re
 
-SMALL_FLOPS = 1e8
+SMALL_FLOPS = 1e7
 _functions = None  # (set, get) from OpenBLAS, () when there is none
 
 
