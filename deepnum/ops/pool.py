@@ -54,19 +54,29 @@ def _window(offset, stride, dilation, outs):
 class MaxPoolNd(Function):
     """``y[p] = max_{t} x[s·p + d·t − pad]`` over the windows (padding counts as −∞).
 
-    The forward pass is ``K`` element-wise maxima of strided views; the backward pass finds,
-    window by window, the first offset that attains the maximum (PyTorch's tie rule: after a
-    ReLU whole windows are 0 and only the first gets the gradient).
+    The forward pass takes element-wise maxima of strided views, one spatial axis at a time;
+    the backward pass finds, window by window, the first offset that attains the maximum
+    (PyTorch's tie rule: after a ReLU whole windows are 0 and only the first gets the gradient).
     """
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
         outs, extra = pool_geometry(x.shape[2:], kernel, stride, padding, dilation, ceil_mode)
         xp = _pad(x, padding, extra, -np.inf)
-        offsets = list(np.ndindex(*kernel))
-        y = xp[_window(offsets[0], stride, dilation, outs)].copy()
-        for offset in offsets[1:]:
-            np.maximum(y, xp[_window(offset, stride, dilation, outs)], out=y)
+        # the max is separable: reduce one spatial axis at a time, the first over whole rows
+        # (contiguous runs), so only the last pass reads strided elements (k_h + k_w views)
+        y, fresh = xp, False
+        for a, (k, s, d, o) in enumerate(zip(kernel, stride, dilation, outs)):
+            lead = (slice(None),) * (2 + a)
+            views = [y[lead + (slice(t * d, t * d + s * (o - 1) + 1, s),)] for t in range(k)]
+            if k == 1:
+                y = views[0]
+                continue
+            y, fresh = np.maximum(views[0], views[1]), True
+            for view in views[2:]:
+                np.maximum(y, view, out=y)
+        if not fresh:
+            y = y.copy()
         ctx.conf = (kernel, stride, padding, dilation, outs, extra)
         ctx.save_for_backward(x, y)
         return y
