@@ -17,7 +17,8 @@ and the derivative of each is made of the other two, so the three ``Function`` c
 are closed under differentiation: backward passes stay differentiable (create_graph works)
 while the ordinary backward reuses the forward's im2col block and runs on plain arrays.
 The input gradient scatters the columns back with a loop over the kernel offsets (``k_h·k_w``
-strided additions, never a loop over pixels).
+strided additions, never a loop over pixels); for 2-d stride 1 the kernel columns are summed
+inside the GEMM instead, leaving ``k_h`` additions of row blocks (``_wide_transpose``).
 """
 
 from __future__ import annotations
@@ -109,25 +110,33 @@ def _wide_cols(xp: np.ndarray, kernel, dilation, groups: int) -> np.ndarray:
     return view.reshape(groups, c // groups * kh * kw, n * oh * w)
 
 
-def _wide_col2im(cols: np.ndarray, padded_shape, kernel, dilation) -> np.ndarray:
-    """Adjoint of ``_wide_cols``: contiguous-run additions, one per kernel offset."""
-    n, c, h, w = padded_shape
-    kh, kw = kernel
+def _wide_transpose(gm: np.ndarray, w: np.ndarray, padded_shape, dilation) -> np.ndarray:
+    """Adjoint of the wide convolution onto the padded input, from ``gm`` of ``_channel_major``.
+
+    ``gx[n,c,a,b] = Σ_{o,i,j} w[o,c,i,j] · g[n,o,a − d₀i, b − d₁j]`` split in two: the sum over
+    ``(o, j)`` is one GEMM against ``g`` shifted by ``d₁j`` along the flattened rows (a strided
+    view; a shift past a row's start lands in the previous row's zero columns ``b ≥ ow``, or in
+    the zero margin ``_channel_major`` leaves before the first row), the sum over ``i`` is
+    ``k_h`` additions of whole row blocks, instead of ``k_h·k_w`` additions of a col2im.
+    """
+    n, c, h, wd = padded_shape
+    groups, og, m = gm.shape
+    o, cg, kh, kw = w.shape
     oh = h - dilation[0] * (kh - 1)
-    size = n * c * h * w
-    buf = np.zeros(size + dilation[1] * (kw - 1), dtype=cols.dtype)
-    blocks = cols.reshape(c, kh, kw, n, oh * w)
-    it = buf.itemsize
-    # one overlapping view of every kernel offset's window (built once: as_strided is slow)
+    it = gm.itemsize
+    shifted = as_strided(
+        gm, (groups, og, kw, m), (og * m * it, m * it, -dilation[1] * it, it), writeable=False
+    )
+    w2 = w.reshape(groups, og, cg, kh, kw).transpose(0, 2, 3, 1, 4).reshape(groups, cg * kh, -1)
+    rows = gemm(w2, shifted.reshape(groups, og * kw, m)).reshape(c, kh, n, oh * wd)
+    gx = np.zeros(n * c * h * wd, dtype=gm.dtype)
+    # row block of kernel row i: the oh rows starting at row d₀i of every (n, c) plane
     targets = as_strided(
-        buf,
-        (kh, kw, c, n, oh * w),
-        (dilation[0] * w * it, dilation[1] * it, h * w * it, c * h * w * it, it),
+        gx, (kh, c, n, oh * wd), (dilation[0] * wd * it, h * wd * it, c * h * wd * it, it)
     )
     for i in range(kh):
-        for j in range(kw):
-            targets[i, j] += blocks[:, i, j]
-    return buf[:size].reshape(padded_shape)
+        targets[i] += rows[:, i]
+    return gx.reshape(padded_shape)
 
 
 def col2im(cols: np.ndarray, padded_shape, kernel, stride, dilation, out) -> np.ndarray:
@@ -147,12 +156,14 @@ def col2im(cols: np.ndarray, padded_shape, kernel, stride, dilation, out) -> np.
 def _channel_major(g: np.ndarray, groups: int, pitch=None) -> np.ndarray:
     """``(N, O, *P)`` → ``(G, O/G, N·P)``, the layout the GEMMs want.
 
-    With ``pitch`` (the wide layout of ``_wide_cols``), rows are zero-extended to that width.
+    With ``pitch`` (the wide layout of ``_wide_cols``), rows are zero-extended to that width,
+    and ``pitch − ow`` zeros precede the block in memory (``_wide_transpose`` reads them).
     """
     n, o = g.shape[:2]
     if pitch is not None:
         oh, ow = g.shape[2:]
-        wide = np.zeros((o, n, oh, pitch), dtype=g.dtype)
+        flat = np.zeros(pitch - ow + o * n * oh * pitch, dtype=g.dtype)
+        wide = flat[pitch - ow :].reshape(o, n, oh, pitch)
         wide[..., :ow] = g.swapaxes(0, 1)
         return wide.reshape(groups, o // groups, -1)
     p = g[0, 0].size
@@ -204,11 +215,11 @@ def conv_input_grad(g, w, in_sizes, stride, pads, dilation, groups, gm=None):
     wide = _is_wide(len(kernel), stride) and all(
         o == n - d * (k - 1) for o, n, d, k in zip(g.shape[2:], padded[2:], dilation, kernel)
     )
-    wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
     if wide:
-        cols = gemm(wt, _channel_major(g, groups, padded[-1]) if gm is None else gm)
-        gx = _wide_col2im(cols, padded, kernel, dilation)
+        gm = _channel_major(g, groups, padded[-1]) if gm is None else gm
+        gx = _wide_transpose(gm, w, padded, dilation)
     else:
+        wt = w.reshape(groups, o // groups, -1).transpose(0, 2, 1)
         cols = gemm(wt, _channel_major(g, groups) if gm is None else gm)
         gx = col2im(cols, padded, kernel, stride, dilation, g.shape[2:])
     return crop(gx, pads, in_sizes)
