@@ -6,6 +6,8 @@ the same machine load. A sample times ``number`` consecutive calls; the figures 
 median per call of each library and the median over the pairs of the ratio
 ``deepnum / PyTorch`` (paired, so a load spike hitting one pair does not skew the ratio).
 PyTorch runs with ``torch.set_num_threads(2)``; NumPy's BLAS uses its default thread count.
+Each sample is followed by a short pause so that neither library's spinning worker threads
+slow the other's next sample.
 
 Memory (one method for both libraries): each case is run again in a fresh subprocess that
 imports only the library under test. After the workload's inputs are built, the kernel's
@@ -111,11 +113,22 @@ def environment() -> dict:
     }
 
 
+SETTLE_SECONDS = 0.3  # after a sample, until the library's idle worker threads stop spinning
+
+
 def _time(fn, number: int) -> float:
+    """Seconds per call of ``fn`` over ``number`` calls, then a pause before the next sample.
+
+    OpenBLAS's and PyTorch's OpenMP worker threads keep spinning for a while after a call;
+    without the pause they would take a core from the other library's next sample (measured:
+    PyTorch's LeNet epoch 0.40 s alone, 0.47 s right after a deepnum epoch).
+    """
     start = time.perf_counter()
     for _ in range(number):
         fn()
-    return (time.perf_counter() - start) / number
+    elapsed = (time.perf_counter() - start) / number
+    time.sleep(SETTLE_SECONDS)
+    return elapsed
 
 
 def time_case(case: Case, repeats: int) -> dict:
