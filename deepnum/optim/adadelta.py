@@ -6,7 +6,6 @@ import numpy as np
 
 from deepnum.optim.optimizer import (
     Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _scalar,
-    _state_tensor, _step_tensor,
 )
 
 __all__ = ["Adadelta"]
@@ -61,12 +60,7 @@ class Adadelta(Optimizer):
                     continue
                 theta = p.array
                 g = _grad_array(p, group["maximize"])
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _state_tensor(np.zeros_like(theta))
-                    state["acc_delta"] = _state_tensor(np.zeros_like(theta))
-                state["step"].array += 1
+                state, _ = self._advance(p, square_avg=np.zeros_like, acc_delta=np.zeros_like)
                 if wd != 0:
                     g = g + wd * theta  # L2 penalty λθ added to the gradient
                 v, u = state["square_avg"].array, state["acc_delta"].array

@@ -8,7 +8,7 @@ import numpy as np
 
 from deepnum.optim.optimizer import (
     Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _scalar,
-    _state_tensor, _step_tensor,
+    _state_tensor,
 )
 
 __all__ = ["Adamax", "NAdam", "RAdam"]
@@ -70,13 +70,7 @@ class Adamax(_AdamFamily):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _state_tensor(np.zeros_like(p.array))
-                    state["exp_inf"] = _state_tensor(np.zeros_like(p.array))
-                state["step"].array += 1
-                k = float(state["step"].array)
+                state, k = self._advance(p, exp_avg=np.zeros_like, exp_inf=np.zeros_like)
                 g = self._decayed_grad(p, group, lr)
                 m, u = state["exp_avg"].array, state["exp_inf"].array
                 tmp = np.multiply(g, 1 - beta1)
@@ -136,14 +130,8 @@ class NAdam(_AdamFamily):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["mu_product"] = _scalar_state(1.0)
-                    state["exp_avg"] = _state_tensor(np.zeros_like(p.array))
-                    state["exp_avg_sq"] = _state_tensor(np.zeros_like(p.array))
-                state["step"].array += 1
-                k = float(state["step"].array)
+                state, k = self._advance(p, mu_product=lambda _: _scalar_state(1.0),
+                                         exp_avg=np.zeros_like, exp_avg_sq=np.zeros_like)
                 g = self._decayed_grad(p, group, lr)
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (k * psi))  # momentum schedule μ_k
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((k + 1) * psi))
@@ -207,13 +195,7 @@ class RAdam(_AdamFamily):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _state_tensor(np.zeros_like(p.array))
-                    state["exp_avg_sq"] = _state_tensor(np.zeros_like(p.array))
-                state["step"].array += 1
-                k = float(state["step"].array)
+                state, k = self._advance(p, exp_avg=np.zeros_like, exp_avg_sq=np.zeros_like)
                 g = self._decayed_grad(p, group, lr)
                 m, v = state["exp_avg"].array, state["exp_avg_sq"].array
                 tmp = np.multiply(g, 1 - beta1)

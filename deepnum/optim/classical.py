@@ -11,7 +11,7 @@ from collections import OrderedDict
 import numpy as np
 
 from deepnum.optim.optimizer import (
-    Optimizer, _check_lr, _check_nonneg, _grad_array, _scalar, _state_tensor, _step_tensor,
+    Optimizer, _check_lr, _check_nonneg, _grad_array, _scalar,
 )
 
 __all__ = ["MomentumEMA", "RobbinsMonro", "BlockCoordinateDescent"]
@@ -66,11 +66,7 @@ class MomentumEMA(Optimizer):
                     continue
                 theta = p.array
                 g = _grad_array(p, group["maximize"])
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _state_tensor(np.zeros_like(theta))  # (000 eq. 17)
-                state["step"].array += 1
+                state, _ = self._advance(p, exp_avg=np.zeros_like)  # ⟨∇J⟩_0 = 0 (000 eq. 17)
                 if wd != 0:
                     g = g + wd * theta  # L2 penalty λθ added to the gradient
                 v = state["exp_avg"].array
@@ -120,11 +116,8 @@ class RobbinsMonro(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                state["step"].array += 1
-                n = float(state["step"].array) + group["n0"]
+                _, k = self._advance(p)
+                n = k + group["n0"]
                 a_n = _scalar(group["lr"]) / n  # a_n = a/n
                 p.array -= a_n * _grad_array(p, group["maximize"])  # θ_{n+1} = θ_n − a_n·X(θ_n)
         return loss

@@ -232,6 +232,22 @@ class Optimizer:
         with enable_grad():
             return closure()
 
+    def _advance(self, p, **buffers) -> tuple[dict, float]:
+        """The state of ``p`` one step further, and that step's number k (from 1).
+
+        On the first step the state gets PyTorch's ``step`` counter and one entry per keyword:
+        ``exp_avg=np.zeros_like`` stores ``np.zeros_like(p.array)`` (a maker may also return a
+        ready tensor, e.g. a float32 scalar).
+        """
+        state = self.state[p]
+        if not state:
+            state["step"] = _step_tensor()
+            for name, make in buffers.items():
+                value = make(p.array)
+                state[name] = value if isinstance(value, Tensor) else _state_tensor(value)
+        state["step"].array += 1
+        return state, float(state["step"].array)
+
     # ------------------------------------------------------------ checkpoints
     def state_dict(self) -> dict:
         """The optimiser's state in PyTorch's layout, with parameters replaced by indices.

@@ -6,7 +6,6 @@ import numpy as np
 
 from deepnum.optim.optimizer import (
     Optimizer, _check_differentiable, _check_lr, _check_nonneg, _grad_array, _scalar,
-    _state_tensor, _step_tensor,
 )
 
 __all__ = ["Rprop", "ASGD"]
@@ -45,15 +44,12 @@ class Rprop(Optimizer):
         for group in self.param_groups:
             eta_minus, eta_plus = group["etas"]
             step_min, step_max = group["step_sizes"]
+            lr = _scalar(group["lr"])
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = _step_tensor()
-                    state["prev"] = _state_tensor(np.zeros_like(p.array))
-                    state["step_size"] = _state_tensor(np.full_like(p.array, _scalar(group["lr"])))
-                state["step"].array += 1
+                state, _ = self._advance(p, prev=np.zeros_like,
+                                         step_size=lambda a: np.full_like(a, lr))
                 g = np.array(_grad_array(p, group["maximize"]), copy=True)
                 prev, step_size = state["prev"].array, state["step_size"].array
                 sign = np.sign(g * prev)  # did the gradient keep its sign?
@@ -105,14 +101,10 @@ class ASGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                state = self.state[p]
-                if not state:
-                    # η and μ are kept in float32, as PyTorch keeps them
-                    state["step"] = _step_tensor()
-                    state["eta"] = _state_tensor(np.array(lr, dtype=np.float32))
-                    state["mu"] = _state_tensor(np.ones((), dtype=np.float32))
-                    state["ax"] = _state_tensor(np.zeros_like(p.array))
-                state["step"].array += 1
+                # η and μ are kept in float32, as PyTorch keeps them
+                state, _ = self._advance(p, eta=lambda _: np.array(lr, dtype=np.float32),
+                                         mu=lambda _: np.ones((), dtype=np.float32),
+                                         ax=np.zeros_like)
                 theta = p.array
                 g = _grad_array(p, group["maximize"])
                 if wd != 0:
