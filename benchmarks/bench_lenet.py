@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import Case, main
+from common import Case, main, training_epoch
 
 N, BATCH = 10_000, 64
 
@@ -62,14 +62,7 @@ def make_deepnum():
         (deepnum.tensor(x[i : i + BATCH]), deepnum.tensor(y[i : i + BATCH]))
         for i in range(0, N, BATCH)
     ]
-
-    def epoch():
-        for xb, yb in batches:
-            opt.zero_grad()
-            loss_fn(model(xb), yb).backward()
-            opt.step()
-
-    return epoch
+    return training_epoch(model, opt, loss_fn, batches)
 
 
 def make_torch():
@@ -84,14 +77,7 @@ def make_torch():
         (torch.from_numpy(x[i : i + BATCH]), torch.from_numpy(y[i : i + BATCH]))
         for i in range(0, N, BATCH)
     ]
-
-    def epoch():
-        for xb, yb in batches:
-            opt.zero_grad()
-            loss_fn(model(xb), yb).backward()
-            opt.step()
-
-    return epoch
+    return training_epoch(model, opt, loss_fn, batches)
 
 
 CASES = [Case("LeNet epoch (10k, b64)", make_deepnum, make_torch, number=1, unit="s", scale=1.0)]

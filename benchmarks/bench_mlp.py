@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import Case, main
+from common import Case, main, training_epoch
 
 BATCH = 128
 
@@ -58,14 +58,7 @@ def make_deepnum_loop():
     order = np.random.default_rng(0).permutation(len(x))
     batches = [(deepnum.from_numpy(x[order[i:i + BATCH]]), deepnum.from_numpy(y[order[i:i + BATCH]]))
                for i in range(0, len(x), BATCH)]
-
-    def epoch():
-        for xb, yb in batches:
-            opt.zero_grad()
-            loss_fn(model(xb), yb).backward()
-            opt.step()
-
-    return epoch
+    return training_epoch(model, opt, loss_fn, batches)
 
 
 def make_deepnum_fit():
@@ -97,14 +90,7 @@ def make_torch_loop():
     order = np.random.default_rng(0).permutation(len(x))
     batches = [(torch.from_numpy(x[order[i:i + BATCH]]), torch.from_numpy(y[order[i:i + BATCH]]))
                for i in range(0, len(x), BATCH)]
-
-    def epoch():
-        for xb, yb in batches:
-            opt.zero_grad()
-            loss_fn(model(xb), yb).backward()
-            opt.step()
-
-    return epoch
+    return training_epoch(model, opt, loss_fn, batches)
 
 
 def make_torch_shuffled():

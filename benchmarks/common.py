@@ -116,6 +116,19 @@ def environment() -> dict:
 SETTLE_SECONDS = 0.3  # after a sample, until the library's idle worker threads stop spinning
 
 
+def training_epoch(model, optimizer, loss_fn, batches):
+    """One epoch over pre-cut ``batches`` as a call: the same PyTorch-style loop for both
+    libraries (zero_grad, forward, loss, backward, step)."""
+
+    def epoch():
+        for xb, yb in batches:
+            optimizer.zero_grad()
+            loss_fn(model(xb), yb).backward()
+            optimizer.step()
+
+    return epoch
+
+
 def _time(fn, number: int) -> float:
     """Seconds per call of ``fn`` over ``number`` calls, then a pause before the next sample.
 
