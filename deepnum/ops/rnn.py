@@ -143,114 +143,133 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     """IFOG LSTM over a sequence (000 eq. 30-34, 003 §4.4), optional projection h = W_hr h.
 
     Gate order i, f, g, o in the weights as PyTorch: c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t).
-    For speed the kernel works internally in the order (i, f, o, g) with the sigmoid rows halved,
-    so that one tanh over the whole gate row gives all four activations:
-    sigma(z) = (1 + tanh(z / 2)) / 2. States live in (T+1, N, .) arrays written in place
-    (``out=``), so a step allocates nothing and, without padding, the output is a view of them.
+    For speed the kernel works internally
+
+    * in the order (i, f, o, g) with the sigmoid rows of the weights halved, so that one tanh
+      over the whole gate block gives all four activations: sigma(z) = (1 + tanh(z / 2)) / 2;
+    * in column layout: the gates of step t are a contiguous (4H, N) block, states are (H, N).
+      The recurrent product is then ``W_hh h_t^T`` with both operands contiguous, the shape
+      OpenBLAS runs fastest for a small batch, and every element-wise step works on
+      contiguous blocks. The states are turned back to PyTorch's (T, N, H) once, at the end.
+
+    States live in (T+1, ., N) arrays written in place (``out=``): a step allocates nothing.
     """
     T, N, _ = x.shape
     H, P = w_hh.shape[0] // 4, w_hh.shape[1]
+    dtype = x.dtype
     perm = _ifog_to_ifog_internal(H)
-    half = np.ones((4 * H, 1), x.dtype)
+    half = np.ones((4 * H, 1), dtype)
     half[: 3 * H] = 0.5
     w_ih_p, w_hh_p = w_ih[perm], w_hh[perm]
-    b = None if b_ih is None else (b_ih + b_hh)[perm] * half[:, 0]
-    acts = _project_inputs(x, w_ih_p * half, b)
-    hs, out = _state_buffer(T, N, P, x.dtype, h0, reverse, mask)
-    cs, _ = _state_buffer(T, N, H, x.dtype, c0, reverse, None)
-    tcs = np.empty((T, N, H), x.dtype)
-    hhs = np.empty((T, N, H), x.dtype) if w_hr is not None else None
+    acts = np.matmul(w_ih_p * half, x.transpose(0, 2, 1))  # (T, 4H, N): W_ih x_t^T per step
+    if b_ih is not None:
+        acts += ((b_ih + b_hh)[perm] * half[:, 0])[:, None]
+    first, last = (T, 0) if reverse else (0, T)
+    hsT = np.empty((T + 1, P, N), dtype)
+    csT = np.empty((T + 1, H, N), dtype)
+    hsT[first], csT[first] = h0.T, c0.T
+    tcsT = np.empty((T, H, N), dtype)
+    hhsT = np.empty((T, H, N), dtype) if w_hr is not None else None
     w_hh_s = w_hh_p * half
-    w_hrT = None if w_hr is None else np.ascontiguousarray(w_hr.T)
-    rec = np.empty((4 * H, N), x.dtype)  # transposed: see _recurrent_product
-    ig = np.empty((N, H), x.dtype)
+    padded = None if mask is None else (mask[:, :, 0] == 0)[:, None, :]  # (T, 1, N)
+    rec = np.empty((4 * H, N), dtype)
+    ig = np.empty((H, N), dtype)
     for t in _steps(T, reverse):
         before, after = (t + 1, t) if reverse else (t, t + 1)
         a = acts[t]
-        a += np.matmul(w_hh_s, hs[before].T, out=rec).T
+        a += np.matmul(w_hh_s, hsT[before], out=rec)
         np.tanh(a, out=a)
-        s = a[:, : 3 * H]
+        s = a[: 3 * H]
         s *= 0.5
         s += 0.5
-        i, f, o, g = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
-        c = np.multiply(f, cs[before], out=cs[after])
+        i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
+        c = np.multiply(f, csT[before], out=csT[after])
         c += np.multiply(i, g, out=ig)
-        tc = np.tanh(c, out=tcs[t])
+        tc = np.tanh(c, out=tcsT[t])
         if w_hr is None:
-            np.multiply(o, tc, out=hs[after])
+            np.multiply(o, tc, out=hsT[after])
         else:
-            np.matmul(np.multiply(o, tc, out=hhs[t]), w_hrT, out=hs[after])
-        if mask is not None:
-            _masked_step(hs, out, mask, t, before, after)
-            np.copyto(cs[after], cs[before], where=mask[t] == 0)
-    h_n, c_n = (hs[0], cs[0]) if reverse else (hs[T], cs[T])
-    return out, h_n, c_n, (x, w_ih_p, w_hh_p, w_hr, acts, hs, cs, tcs, hhs, mask, reverse)
-
-
-def _lstm_local_derivatives(acts, tcs):
-    """For all steps at once: the activations' slopes and d h_t / d c_t = o (1 - tanh(c)^2).
-
-    Slopes in the internal gate order: sigma (1 - sigma) for i, f, o and 1 - g^2 for g. Done
-    here as a few whole-sequence operations, so that the sequential loop only multiplies.
-    """
-    H = acts.shape[-1] // 4
-    slopes = np.subtract(1, acts)
-    slopes[..., : 3 * H] *= acts[..., : 3 * H]
-    g = acts[..., 3 * H :]
-    np.multiply(g, g, out=slopes[..., 3 * H :])
-    np.subtract(1, slopes[..., 3 * H :], out=slopes[..., 3 * H :])
-    dh_dc = np.multiply(tcs, tcs)
-    np.subtract(1, dh_dc, out=dh_dc)
-    dh_dc *= acts[..., 2 * H : 3 * H]
-    return slopes, dh_dc
+            np.matmul(w_hr, np.multiply(o, tc, out=hhsT[t]), out=hsT[after])
+        if padded is not None:  # a padded step leaves the state unchanged
+            np.copyto(hsT[after], hsT[before], where=padded[t])
+            np.copyto(csT[after], csT[before], where=padded[t])
+    hs = np.ascontiguousarray(hsT.transpose(0, 2, 1))  # (T+1, N, P)
+    out = hs[:-1] if reverse else hs[1:]
+    if mask is not None:
+        out = out * mask  # padded steps output zeros
+    h_n, c_n = hs[last], np.ascontiguousarray(csT[last].T)
+    return out, h_n, c_n, (x, w_ih_p, w_hh_p, w_hr, acts, hs, csT, tcsT, hhsT, mask, reverse)
 
 
 def lstm_backward(dout, dh, dc, cache, need_dx=True):
-    x, w_ih_p, w_hh_p, w_hr, acts, hs, cs, tcs, hhs, mask, reverse = cache
-    T, N, G = acts.shape
+    """BPTT through ``lstm_forward``, in its column layout (gates (4H, N) per step).
+
+    With s = sigma and g = tanh, the pre-activation gradients of step t are (003 §4.4)
+    dc_t += dh_t o (1 - tanh(c_t)^2), then d i = dc g i(1-i), d f = dc c_{t-1} f(1-f),
+    d o = dh tanh(c_t) o(1-o), d g = dc i (1-g^2); dc_{t-1} = dc f and dh_{t-1} = W_hh^T d.
+    The weight gradients are one GEMM each over all steps after the loop.
+    """
+    x, w_ih_p, w_hh_p, w_hr, acts, hs, csT, tcsT, hhsT, mask, reverse = cache
+    T, G, N = acts.shape
     H = G // 4
+    dtype = acts.dtype
     dgates = np.empty_like(acts)  # dL/dz for the pre-activations, internal order (i, f, o, g)
-    slopes, dh_dc = _lstm_local_derivatives(acts, tcs)
-    dhs = np.empty_like(dout) if w_hr is not None else None
-    dh, dc = dh.copy(), dc.copy()
-    tmp = np.empty((N, H), acts.dtype)
+    doutT = np.ascontiguousarray(dout.transpose(0, 2, 1))
+    dhT, dcT = np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)
+    dhsT = np.empty_like(doutT) if w_hr is not None else None
+    valid = None if mask is None else mask[:, :, 0][:, None, :].astype(dtype)  # (T, 1, N)
     w_hhT = np.ascontiguousarray(w_hh_p.T)
-    dhT = np.empty(dh.shape[::-1], dh.dtype)
+    w_hrT = None if w_hr is None else np.ascontiguousarray(w_hr.T)
+    tmp = np.empty((H, N), dtype)
+    slope = np.empty((3 * H, N), dtype)
     for t in _steps(T, not reverse):
         before = t + 1 if reverse else t
-        dh += dout[t]
-        if mask is not None:  # a padded step passes dh, dc straight through to the previous state
-            m = mask[t]
-            dh_keep, dc_keep = dh * (1 - m), dc * (1 - m)
-            dh *= m
-            dc *= m
-        dhn = dh
+        dhT += doutT[t]
+        if valid is not None:  # a padded step passes dh, dc straight through to the previous state
+            m = valid[t]
+            dh_keep, dc_keep = dhT * (1 - m), dcT * (1 - m)
+            dhT *= m
+            dcT *= m
+        dhn = dhT
         if w_hr is not None:
-            dhs[t] = dh
-            dhn = dh @ w_hr
-        a, d = acts[t], dgates[t]
-        dc += np.multiply(dhn, dh_dc[t], out=tmp)  # dc += dh o (1 - tanh(c)^2)
-        # dL/d(i, f, o, g) after the activations: dc g, dc c_{t-1}, dh tanh(c), dc i ...
-        np.multiply(dc, a[:, 3 * H :], out=d[:, :H])
-        np.multiply(dc, cs[before], out=d[:, H : 2 * H])
-        np.multiply(dhn, tcs[t], out=d[:, 2 * H : 3 * H])
-        np.multiply(dc, a[:, :H], out=d[:, 3 * H :])
-        d *= slopes[t]  # ... and before them
-        dc *= a[:, H : 2 * H]  # dc_{t-1} = dc f
-        np.copyto(dh, np.matmul(w_hhT, d.T, out=dhT).T)  # dh = d W_hh, transposed product
-        if mask is not None:
-            dh += dh_keep
-            dc += dc_keep
+            dhsT[t] = dhT
+            dhn = w_hrT @ dhT
+        a, d, tc = acts[t], dgates[t], tcsT[t]
+        i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
+        np.multiply(tc, tc, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        tmp *= o
+        tmp *= dhn
+        dcT += tmp  # dc += dh o (1 - tanh(c)^2)
+        np.multiply(dcT, g, out=d[:H])
+        np.multiply(dcT, csT[before], out=d[H : 2 * H])
+        np.multiply(dhn, tc, out=d[2 * H : 3 * H])
+        np.multiply(dcT, i, out=d[3 * H :])
+        s = a[: 3 * H]
+        np.subtract(1, s, out=slope)
+        slope *= s
+        d[: 3 * H] *= slope  # sigma' = sigma (1 - sigma)
+        np.multiply(g, g, out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        d[3 * H :] *= tmp  # tanh' = 1 - tanh^2
+        dcT *= f  # dc_{t-1} = dc f
+        np.matmul(w_hhT, d, out=dhT)  # dh_{t-1} = W_hh^T d
+        if valid is not None:
+            dhT += dh_keep
+            dcT += dc_keep
+    flat = np.ascontiguousarray(dgates.transpose(1, 0, 2)).reshape(G, T * N)  # (4H, T*N)
     hprev = hs[1:] if reverse else hs[:-1]
-    dw_ih_p, dw_hh_p, db_p, _ = _weight_grads(dgates, x, hprev)
-    dx = (dgates.reshape(T * N, G) @ w_ih_p).reshape(T, N, -1) if need_dx else None
+    dw_ih_p = flat @ x.reshape(T * N, -1)
+    dw_hh_p = flat @ hprev.reshape(T * N, -1)
+    db_p = flat.sum(1)
+    dx = (flat.T @ w_ih_p).reshape(T, N, -1) if need_dx else None
     perm = _ifog_to_ifog_internal(H)
     dw_ih, dw_hh, db = np.empty_like(dw_ih_p), np.empty_like(dw_hh_p), np.empty_like(db_p)
     dw_ih[perm], dw_hh[perm], db[perm] = dw_ih_p, dw_hh_p, db_p  # back to PyTorch's (i, f, g, o)
     dw_hr = None
     if w_hr is not None:
-        dw_hr = dhs.reshape(T * N, -1).T @ hhs.reshape(T * N, H)
-    return dx, dh, dc, dw_ih, dw_hh, db, db, dw_hr
+        dw_hr = np.einsum("tpn,thn->ph", dhsT, hhsT, optimize=True)
+    return dx, dhT.T.copy(), dcT.T.copy(), dw_ih, dw_hh, db, db, dw_hr
 
 
 # ------------------------------------------------------------------------ GRU
