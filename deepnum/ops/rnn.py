@@ -139,6 +139,27 @@ def _ifog_to_ifog_internal(H: int) -> np.ndarray:
     return np.r_[0 : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]
 
 
+def _project_columns(x, w_ih, b):
+    """W_ih x_t^T + b for every t as (T, G, N) blocks, the bias folded into the product as a
+    column of W_ih against a row of ones (cheaper than broadcasting it over T * N columns)."""
+    T, N, I = x.shape
+    if b is None:
+        return np.matmul(w_ih, x.transpose(0, 2, 1))
+    x1 = np.empty((T, I + 1, N), x.dtype)
+    x1[:, :I] = x.transpose(0, 2, 1)
+    x1[:, I] = 1
+    return np.matmul(np.concatenate([w_ih, b[:, None]], axis=1), x1)
+
+
+def _transposed(a: np.ndarray, block: int = 32) -> np.ndarray:
+    """A C-contiguous a.T, copied in row blocks that stay in cache (3x faster than
+    ``np.ascontiguousarray(a.T)`` for a 1024 x 256 weight)."""
+    out = np.empty(a.shape[::-1], a.dtype)
+    for i in range(0, a.shape[0], block):
+        out[:, i : i + block] = a[i : i + block].T
+    return out
+
+
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     """IFOG LSTM over a sequence (000 eq. 30-34, 003 §4.4), optional projection h = W_hr h.
 
@@ -161,9 +182,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     half = np.ones((4 * H, 1), dtype)
     half[: 3 * H] = 0.5
     w_ih_p, w_hh_p = w_ih[perm], w_hh[perm]
-    acts = np.matmul(w_ih_p * half, x.transpose(0, 2, 1))  # (T, 4H, N): W_ih x_t^T per step
-    if b_ih is not None:
-        acts += ((b_ih + b_hh)[perm] * half[:, 0])[:, None]
+    acts = _project_columns(x, w_ih_p * half, None if b_ih is None else (b_ih + b_hh)[perm] * half[:, 0])
     first, last = (T, 0) if reverse else (0, T)
     hsT = np.empty((T + 1, P, N), dtype)
     csT = np.empty((T + 1, H, N), dtype)
@@ -213,18 +232,18 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
     T, G, N = acts.shape
     H = G // 4
     dtype = acts.dtype
-    dgates = np.empty_like(acts)  # dL/dz for the pre-activations, internal order (i, f, o, g)
-    doutT = np.ascontiguousarray(dout.transpose(0, 2, 1))
+    flat = np.empty((G, T, N), dtype)  # dL/dz for the pre-activations, internal order (i, f, o, g)
+    d = np.empty((G, N), dtype)  # ... of one step, in cache
     dhT, dcT = np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)
-    dhsT = np.empty_like(doutT) if w_hr is not None else None
+    dhsT = np.empty((T, dh.shape[1], N), dtype) if w_hr is not None else None
     valid = None if mask is None else mask[:, :, 0][:, None, :].astype(dtype)  # (T, 1, N)
-    w_hhT = np.ascontiguousarray(w_hh_p.T)
+    w_hhT = _transposed(w_hh_p)
     w_hrT = None if w_hr is None else np.ascontiguousarray(w_hr.T)
     tmp = np.empty((H, N), dtype)
     slope = np.empty((3 * H, N), dtype)
     for t in _steps(T, not reverse):
         before = t + 1 if reverse else t
-        dhT += doutT[t]
+        dhT += dout[t].T
         if valid is not None:  # a padded step passes dh, dc straight through to the previous state
             m = valid[t]
             dh_keep, dc_keep = dhT * (1 - m), dcT * (1 - m)
@@ -234,7 +253,7 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
         if w_hr is not None:
             dhsT[t] = dhT
             dhn = w_hrT @ dhT
-        a, d, tc = acts[t], dgates[t], tcsT[t]
+        a, tc = acts[t], tcsT[t]
         i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
         np.multiply(tc, tc, out=tmp)
         np.subtract(1, tmp, out=tmp)
@@ -254,14 +273,15 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
         d[3 * H :] *= tmp  # tanh' = 1 - tanh^2
         dcT *= f  # dc_{t-1} = dc f
         np.matmul(w_hhT, d, out=dhT)  # dh_{t-1} = W_hh^T d
+        flat[:, t] = d
         if valid is not None:
             dhT += dh_keep
             dcT += dc_keep
-    flat = np.ascontiguousarray(dgates.transpose(1, 0, 2)).reshape(G, T * N)  # (4H, T*N)
+    flat = flat.reshape(G, T * N)
     hprev = hs[1:] if reverse else hs[:-1]
     dw_ih_p = flat @ x.reshape(T * N, -1)
     dw_hh_p = flat @ hprev.reshape(T * N, -1)
-    db_p = flat.sum(1)
+    db_p = flat @ np.ones(T * N, dtype)
     dx = (flat.T @ w_ih_p).reshape(T, N, -1) if need_dx else None
     perm = _ifog_to_ifog_internal(H)
     dw_ih, dw_hh, db = np.empty_like(dw_ih_p), np.empty_like(dw_hh_p), np.empty_like(db_p)
