@@ -309,3 +309,27 @@ def test_third_order_derivative_matches_torch():
     (tggw**2).sum().backward()
     assert_close(x.grad, tx.grad)
     assert_close(w.grad, tw.grad)
+
+
+def test_long_k_weight_gradient_chunks_match_one_product():
+    """The chunked product of a long inner dimension (with a remainder chunk) equals one GEMM."""
+    from deepnum.ops.conv import LONG_K_CHUNK, _long_k_gemm
+
+    rng = np.random.default_rng(0)
+    k = 9 * LONG_K_CHUNK + 321
+    a = rng.standard_normal((2, 5, k))
+    b = rng.standard_normal((2, k, 3))
+    np.testing.assert_allclose(_long_k_gemm(a, b), a @ b, rtol=1e-10, atol=1e-10)
+    short = rng.standard_normal((1, 5, 100)), rng.standard_normal((1, 100, 3))
+    np.testing.assert_allclose(_long_k_gemm(*short), short[0] @ short[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("size", [28, 30])
+def test_first_layer_weight_gradient_over_many_positions_matches_torch(size):
+    """A 1→6 channel 5×5 layer over 16 images: its weight gradient takes the chunked product."""
+    shapes = (16, 1, size, size), (6, 1, 5, 5), (6,)
+    # float64: a float32 sum over 12,544 positions differs from PyTorch's in the 4th digit
+    inputs = random_inputs(*shapes, dtype=np.float64, rng=np.random.default_rng(size))
+    check_against_torch(
+        lambda *a: F.conv2d(*a, padding=2), lambda *a: TF.conv2d(*a, padding=2), inputs
+    )
