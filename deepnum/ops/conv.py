@@ -65,11 +65,29 @@ def _is_wide(nd, stride) -> bool:
     return nd == 2 and stride == (1, 1)
 
 
-def im2col(xp: np.ndarray, kernel, stride, dilation, out, groups: int) -> np.ndarray:
+def _gather(view: np.ndarray, groups: int, kernel_dims: int, ones_row: bool) -> np.ndarray:
+    """Copy the window view ``(C, *kernel, N, *out)`` into a ``(G, C/G·K [+1], N·P)`` block.
+
+    With ``ones_row`` each group's block gets a last row of ones: the bias then rides in the
+    GEMM as one more filter column, and the weight-gradient GEMM returns the bias gradient
+    (Σ over positions of g) as that column, saving a pass over the output and one over g.
+    """
+    split = (groups, view.shape[0] // groups) + view.shape[1:]
+    rows = math.prod(split[1 : 2 + kernel_dims])
+    m = math.prod(split[2 + kernel_dims :])
+    if not ones_row:
+        return view.reshape(groups, rows, m)
+    cols = np.empty((groups, rows + 1, m), dtype=view.dtype)
+    np.copyto(cols[:, :rows].reshape(split), view.reshape(split))
+    cols[:, rows] = 1
+    return cols
+
+
+def im2col(xp: np.ndarray, kernel, stride, dilation, out, groups: int, ones_row=False):
     """Receptive fields of the padded input ``xp (N, C, *S)`` as a ``(G, C/G·K, N·P)`` block.
 
     The strided view has the layout ``(C, *kernel, N, *out)`` so that the copy runs along the
-    output rows and the GEMM result comes out channel-major.
+    output rows and the GEMM result comes out channel-major. ``ones_row``: see ``_gather``.
     """
     n, c = xp.shape[:2]
     st = xp.strides
@@ -81,11 +99,10 @@ def im2col(xp: np.ndarray, kernel, stride, dilation, out, groups: int) -> np.nda
         st[0],
         *(st[2 + i] * stride[i] for i in range(nd)),
     )
-    view = as_strided(xp, shape, strides, writeable=False)
-    return view.reshape(groups, c // groups * math.prod(kernel), n * math.prod(out))
+    return _gather(as_strided(xp, shape, strides, writeable=False), groups, nd, ones_row)
 
 
-def _wide_cols(xp: np.ndarray, kernel, dilation, groups: int) -> np.ndarray:
+def _wide_cols(xp: np.ndarray, kernel, dilation, groups: int, ones_row=False) -> np.ndarray:
     """im2col for 2-d stride 1 with rows at the input's pitch: ``(G, C/G·K, N·oh·W)``.
 
     Output position (a, b) is computed for every b < W (not only b < ow), so the window of a
@@ -107,7 +124,7 @@ def _wide_cols(xp: np.ndarray, kernel, dilation, groups: int) -> np.ndarray:
         (h * w * it, dilation[0] * w * it, dilation[1] * it, c * h * w * it, it),
         writeable=False,
     )
-    return view.reshape(groups, c // groups * kh * kw, n * oh * w)
+    return _gather(view, groups, 2, ones_row)
 
 
 def _wide_transpose(gm: np.ndarray, w: np.ndarray, padded_shape, dilation) -> np.ndarray:
@@ -177,8 +194,8 @@ def _channel_major(g: np.ndarray, groups: int, pitch=None) -> np.ndarray:
 def conv_forward(x, w, stride, pads, dilation, groups, b=None):
     """``conv(x, w) + b``: the output ``(N, O, *out)`` (a view), the im2col block, its pitch.
 
-    The bias is added to the fresh GEMM result while it is still ``(O, N·P)``: a contiguous row
-    per channel, twice as fast there as on the transposed ``(N, O, *out)`` view.
+    With a bias the block carries a row of ones and the bias is the last column of the filter
+    matrix (``_gather``), so the GEMM adds it.
     """
     kernel = w.shape[2:]
     out = tuple(
@@ -187,18 +204,18 @@ def conv_forward(x, w, stride, pads, dilation, groups, b=None):
     )
     xp = pad_zeros(x, pads)
     o = w.shape[0]
+    filters = w.reshape(groups, o // groups, -1)
+    if b is not None:
+        filters = np.concatenate([filters, b.reshape(groups, o // groups, 1)], axis=2)
+    ones_row = b is not None
     if _is_wide(len(kernel), stride):
-        cols = _wide_cols(xp, kernel, dilation, groups)
-        y = gemm(w.reshape(groups, o // groups, -1), cols)  # one GEMM per group
-        if b is not None:
-            y += b.reshape(groups, o // groups, 1)
+        cols = _wide_cols(xp, kernel, dilation, groups, ones_row)
+        y = gemm(filters, cols)  # one GEMM per group
         pitch = xp.shape[-1]
         y = y.reshape(o, x.shape[0], out[0], pitch)[..., : out[1]].swapaxes(0, 1)
         return y, cols, pitch
-    cols = im2col(xp, kernel, stride, dilation, out, groups)
-    y = gemm(w.reshape(groups, o // groups, -1), cols)
-    if b is not None:
-        y += b.reshape(groups, o // groups, 1)
+    cols = im2col(xp, kernel, stride, dilation, out, groups, ones_row)
+    y = gemm(filters, cols)
     return y.reshape(o, x.shape[0], *out).swapaxes(0, 1), cols, None
 
 
@@ -251,10 +268,17 @@ def _long_k_gemm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def conv_weight_grad(g, cols, w_shape, groups, pitch=None, gm=None):
-    """``conv_weight(x, g)`` from the im2col block of x: Σ_{n,p} g[n,o,p] · cols[c·t, n·p]."""
+    """``conv_weight(x, g)`` from the im2col block of x: Σ_{n,p} g[n,o,p] · cols[c·t, n·p].
+
+    A block with a row of ones (``_gather``) gives ``(weight gradient, bias gradient)``.
+    """
     gm = _channel_major(g, groups, pitch) if gm is None else gm
     # cols @ gmᵀ runs a little faster in OpenBLAS than gm @ colsᵀ (long K, tiny M and N)
-    return _long_k_gemm(cols, gm.transpose(0, 2, 1)).transpose(0, 2, 1).reshape(w_shape)
+    full = _long_k_gemm(cols, gm.transpose(0, 2, 1)).transpose(0, 2, 1)
+    taps = math.prod(w_shape[1:])
+    if full.shape[-1] == taps:
+        return full.reshape(w_shape)
+    return full[..., :taps].reshape(w_shape), full[..., taps].reshape(-1)
 
 
 def _bias_grad(g):
@@ -271,6 +295,7 @@ class ConvNd(Function):
         np.copyto(out, y)
         ctx.conf = (stride, pads, dilation, groups)
         ctx.pitch = pitch
+        ctx.with_bias = b is not None  # then cols carries the row of ones
         ctx.save_for_backward(x, w, cols)
         return out
 
@@ -292,10 +317,10 @@ class ConvNd(Function):
             gm = _channel_major(g, groups, ctx.pitch)
             if need_x:
                 gx = conv_input_grad(g, w, x.shape[2:], stride, pads, dilation, groups, gm)
-            if need_w:
-                gw = conv_weight_grad(g, cols, w.shape, groups, gm=gm)
-            if need_b:
-                gb = gm.sum(axis=-1).reshape(-1)
+            if need_w or need_b:
+                grads = conv_weight_grad(g, cols, w.shape, groups, gm=gm)
+                gw, gb = grads if ctx.with_bias else (grads, None)
+                gw, gb = (gw if need_w else None), (gb if need_b else None)
         return gx, gw, gb, None, None, None, None
 
 

@@ -333,3 +333,18 @@ def test_first_layer_weight_gradient_over_many_positions_matches_torch(size):
     check_against_torch(
         lambda *a: F.conv2d(*a, padding=2), lambda *a: TF.conv2d(*a, padding=2), inputs
     )
+
+
+@pytest.mark.parametrize("trainable", ["weight", "bias"])
+@pytest.mark.parametrize("groups", [1, 2])
+def test_bias_in_the_gemm_with_one_of_weight_and_bias_frozen(trainable, groups):
+    """The bias rides in the GEMM; freezing either parameter still gives PyTorch's gradients."""
+    x, w, b = random_inputs((3, 4, 9, 8), (6, 4 // groups, 3, 3), (6,), rng=np.random.default_rng(7))
+    frozen = b if trainable == "weight" else w
+    frozen.requires_grad_(False)
+    check_against_torch(
+        lambda *a: F.conv2d(*a, padding=1, groups=groups),
+        lambda *a: TF.conv2d(*a, padding=1, groups=groups),
+        [x, w, b],
+    )
+    assert frozen.grad is None

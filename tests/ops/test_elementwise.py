@@ -206,3 +206,20 @@ def test_tensor_where_and_sum_to_size():
 def test_overflow_gives_inf_silently(fn):
     x = deepnum.tensor([1000.0, 0.0])
     np.testing.assert_array_equal(fn(deepnum, x).numpy(), fn(torch, torch.tensor([1000.0, 0.0])).numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blocked_relu_equals_maximum_with_zero(dtype):
+    """The blocked max(x, 0) (several blocks and a partial one) keeps NaN, inf and signs exact."""
+    from deepnum.ops.elementwise import _RELU_BLOCK, relu_array
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(2 * _RELU_BLOCK + 1234).astype(dtype)
+    x[:4] = [np.nan, np.inf, -np.inf, -0.0]
+    x = x.reshape(-1, 2)
+    np.testing.assert_array_equal(relu_array(x), np.maximum(x, 0))
+    assert relu_array(x).dtype == dtype
+    strided = x[:, 0]
+    np.testing.assert_array_equal(relu_array(strided), np.maximum(strided, 0))
+    ints = np.arange(-5000, 5000)
+    np.testing.assert_array_equal(relu_array(ints), np.maximum(ints, 0))
