@@ -348,3 +348,59 @@ def test_bias_in_the_gemm_with_one_of_weight_and_bias_frozen(trainable, groups):
         [x, w, b],
     )
     assert frozen.grad is None
+
+
+@pytest.fixture
+def chunked_windows(monkeypatch):
+    """Gather every layer's receptive fields a few images at a time (``Windows``)."""
+    from deepnum.ops.conv import Windows
+
+    monkeypatch.setattr(Windows, "MIN_BYTES", 0)
+    monkeypatch.setattr(Windows, "MAX_FILTERS", 10**6)
+    monkeypatch.setattr(Windows, "CHUNK_BYTES", 1)  # one image per chunk
+    return Windows
+
+
+@pytest.mark.parametrize("xs,ws,kw", [c for c in CONV_CASES if len(c[0]) == len(c[1])])
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv_in_chunks_of_images_matches_torch(chunked_windows, xs, ws, kw, bias):
+    nd = len(ws) - 2
+    shapes = [xs, ws] + ([(ws[0],)] if bias else [])
+    inputs = random_inputs(*shapes, rng=np.random.default_rng(len(xs) + sum(ws)))
+    dn, tn = getattr(F, f"conv{nd}d"), getattr(TF, f"conv{nd}d")
+    check_against_torch(lambda *a: dn(*a, **kw), lambda *a: tn(*a, **kw), inputs)
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_conv_chunks_with_a_partial_last_chunk_and_a_frozen_input(chunked_windows, size):
+    """Five images in chunks of two (or three): the last chunk is shorter; also the transposed
+    convolution, whose weight gradient gathers windows of its upstream gradient."""
+    from deepnum.ops.conv import wide_windows
+
+    x = np.random.default_rng(3).standard_normal((5, 3, 9, 8))
+    padded = wide_windows(np.zeros((5, 3, 11, 10)), (3, 3), (1, 1), 1, True)
+    chunked_windows.CHUNK_BYTES = (size + 1) * padded.image_bytes  # 2 or 3 images per chunk
+    assert padded.plan(4).chunk == size + 1
+    xt = deepnum.tensor(x)  # no gradient wanted for the input, as a first layer
+    w, b = random_inputs((4, 3, 3, 3), (4,), dtype=np.float64, rng=np.random.default_rng(4))
+    check_against_torch(
+        lambda x, w, b: F.conv2d(x, w, b, padding=1), lambda x, w, b: TF.conv2d(x, w, b, padding=1),
+        [xt, w, b],
+    )
+    wt, bt = random_inputs((3, 2, 3, 3), (2,), dtype=np.float64, rng=np.random.default_rng(5))
+    g = random_inputs((5, 3, 6, 7), dtype=np.float64, rng=np.random.default_rng(6))[0]
+    check_against_torch(
+        lambda g, w, b: F.conv_transpose2d(g, w, b, stride=1), lambda g, w, b: TF.conv_transpose2d(g, w, b, stride=1),
+        [g, wt, bt],
+    )
+
+
+def test_first_layer_of_lenet_is_gathered_in_chunks():
+    """The rule picks chunks for a 1→6 layer over 64 MNIST images, and not for 6→16 on 14×14."""
+    from deepnum.ops.conv import Windows, wide_windows
+
+    first = wide_windows(np.zeros((64, 1, 32, 32), np.float32), (5, 5), (1, 1), 1, True)
+    second = wide_windows(np.zeros((64, 6, 14, 14), np.float32), (5, 5), (1, 1), 1, True)
+    assert first.plan(6).chunk is not None and 1 <= first.chunk < 64
+    assert second.plan(16).chunk is None
+    assert Windows.MAX_FILTERS < 16
