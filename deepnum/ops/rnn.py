@@ -234,8 +234,6 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
     dtype = acts.dtype
     flat = np.empty((G, T, N), dtype)  # dL/dz for the pre-activations, internal order (i, f, o, g)
     d = np.empty((G, N), dtype)  # ... of one step, in cache
-    d_blocks = d.reshape(4, H, N)  # gate blocks i, f, o, g; [::3] = (i, g) and [::-3] = (g, i)
-    gates = acts.reshape(T, 4, H, N)
     dhT, dcT = np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)
     dhsT = np.empty((T, dh.shape[1], N), dtype) if w_hr is not None else None
     valid = None if mask is None else mask[:, :, 0][:, None, :].astype(dtype)  # (T, 1, N)
@@ -262,9 +260,10 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
         tmp *= o
         tmp *= dhn
         dcT += tmp  # dc += dh o (1 - tanh(c)^2)
-        np.multiply(dcT, gates[t, ::-3], out=d_blocks[::3])  # d i = dc g and d g = dc i at once
+        np.multiply(dcT, g, out=d[:H])
         np.multiply(dcT, csT[before], out=d[H : 2 * H])
         np.multiply(dhn, tc, out=d[2 * H : 3 * H])
+        np.multiply(dcT, i, out=d[3 * H :])
         s = a[: 3 * H]
         np.subtract(1, s, out=slope)
         slope *= s
