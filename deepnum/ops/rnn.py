@@ -134,9 +134,32 @@ def rnn_backward(dout, dh, cache, need_dx=True):
 
 
 # ------------------------------------------------------------------------ LSTM
-def _ifog_to_ifog_internal(H: int) -> np.ndarray:
-    """Row order (i, f, o, g) taken from PyTorch's (i, f, g, o): the three sigmoid gates contiguous."""
-    return np.r_[0 : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]
+def _gate_blocks(H: int):
+    """(internal rows, PyTorch rows) of each gate block: the kernel orders the gates
+    (i, f, o, g), PyTorch (i, f, g, o), so that the three sigmoid gates are contiguous."""
+    return ((slice(0, 2 * H), slice(0, 2 * H)), (slice(2 * H, 3 * H), slice(3 * H, 4 * H)),
+            (slice(3 * H, 4 * H), slice(2 * H, 3 * H)))
+
+
+def _to_internal(a: np.ndarray, sigmoid_scale=None) -> np.ndarray:
+    """Rows of ``a`` (gates first) in the kernel's order, the sigmoid gates' rows times
+    ``sigmoid_scale``: one pass of block copies."""
+    H = a.shape[0] // 4
+    out = np.empty_like(a)
+    for k, (mine, theirs) in enumerate(_gate_blocks(H)):
+        if sigmoid_scale is not None and k < 2:
+            np.multiply(a[theirs], sigmoid_scale, out=out[mine])
+        else:
+            out[mine] = a[theirs]
+    return out
+
+
+def _to_pytorch(a: np.ndarray) -> np.ndarray:
+    """Rows of ``a`` from the kernel's gate order back to PyTorch's."""
+    out = np.empty_like(a)
+    for mine, theirs in _gate_blocks(a.shape[0] // 4):
+        out[theirs] = a[mine]
+    return out
 
 
 def _project_columns(x, w_ih, b):
@@ -178,18 +201,15 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     T, N, _ = x.shape
     H, P = w_hh.shape[0] // 4, w_hh.shape[1]
     dtype = x.dtype
-    perm = _ifog_to_ifog_internal(H)
-    half = np.ones((4 * H, 1), dtype)
-    half[: 3 * H] = 0.5
-    w_ih_p, w_hh_p = w_ih[perm], w_hh[perm]
-    acts = _project_columns(x, w_ih_p * half, None if b_ih is None else (b_ih + b_hh)[perm] * half[:, 0])
+    b = None if b_ih is None else _to_internal(b_ih + b_hh, 0.5)
+    acts = _project_columns(x, _to_internal(w_ih, 0.5), b)
     first, last = (T, 0) if reverse else (0, T)
     hsT = np.empty((T + 1, P, N), dtype)
     csT = np.empty((T + 1, H, N), dtype)
     hsT[first], csT[first] = h0.T, c0.T
     tcsT = np.empty((T, H, N), dtype)
     hhsT = np.empty((T, H, N), dtype) if w_hr is not None else None
-    w_hh_s = w_hh_p * half
+    w_hh_s = _to_internal(w_hh, 0.5)
     padded = None if mask is None else (mask[:, :, 0] == 0)[:, None, :]  # (T, 1, N)
     rec = np.empty((4 * H, N), dtype)
     ig = np.empty((H, N), dtype)
@@ -217,7 +237,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     if mask is not None:
         out = out * mask  # padded steps output zeros
     h_n, c_n = hs[last], np.ascontiguousarray(csT[last].T)
-    return out, h_n, c_n, (x, w_ih_p, w_hh_p, w_hr, acts, hs, csT, tcsT, hhsT, mask, reverse)
+    return out, h_n, c_n, (x, w_ih, w_hh, w_hr, acts, hs, csT, tcsT, hhsT, mask, reverse)
 
 
 def lstm_backward(dout, dh, dc, cache, need_dx=True):
@@ -228,7 +248,7 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
     d o = dh tanh(c_t) o(1-o), d g = dc i (1-g^2); dc_{t-1} = dc f and dh_{t-1} = W_hh^T d.
     The weight gradients are one GEMM each over all steps after the loop.
     """
-    x, w_ih_p, w_hh_p, w_hr, acts, hs, csT, tcsT, hhsT, mask, reverse = cache
+    x, w_ih, w_hh, w_hr, acts, hs, csT, tcsT, hhsT, mask, reverse = cache
     T, G, N = acts.shape
     H = G // 4
     dtype = acts.dtype
@@ -237,7 +257,7 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
     dhT, dcT = np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)
     dhsT = np.empty((T, dh.shape[1], N), dtype) if w_hr is not None else None
     valid = None if mask is None else mask[:, :, 0][:, None, :].astype(dtype)  # (T, 1, N)
-    w_hhT = _transposed(w_hh_p)
+    w_hhT = _transposed(_to_internal(w_hh))
     w_hrT = None if w_hr is None else np.ascontiguousarray(w_hr.T)
     tmp = np.empty((H, N), dtype)
     slope = np.empty((3 * H, N), dtype)
@@ -282,10 +302,8 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
     dw_ih_p = flat @ x.reshape(T * N, -1)
     dw_hh_p = flat @ hprev.reshape(T * N, -1)
     db_p = flat @ np.ones(T * N, dtype)
-    dx = (flat.T @ w_ih_p).reshape(T, N, -1) if need_dx else None
-    perm = _ifog_to_ifog_internal(H)
-    dw_ih, dw_hh, db = np.empty_like(dw_ih_p), np.empty_like(dw_hh_p), np.empty_like(db_p)
-    dw_ih[perm], dw_hh[perm], db[perm] = dw_ih_p, dw_hh_p, db_p  # back to PyTorch's (i, f, g, o)
+    dx = (flat.T @ _to_internal(w_ih)).reshape(T, N, -1) if need_dx else None
+    dw_ih, dw_hh, db = _to_pytorch(dw_ih_p), _to_pytorch(dw_hh_p), _to_pytorch(db_p)
     dw_hr = None
     if w_hr is not None:
         dw_hr = np.einsum("tpn,thn->ph", dhsT, hhsT, optimize=True)
