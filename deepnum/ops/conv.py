@@ -19,6 +19,11 @@ while the ordinary backward reuses the forward's im2col block and runs on plain 
 The input gradient scatters the columns back with a loop over the kernel offsets (``k_h·k_w``
 strided additions, never a loop over pixels); for 2-d stride 1 the kernel columns are summed
 inside the GEMM instead, leaving ``k_h`` additions of row blocks (``_wide_transpose``).
+
+Two details keep memory traffic down: the bias is a row of ones in the block, so the GEMM adds
+it and the weight-gradient GEMM returns its gradient (``_gather``); and a layer with few
+filters, whose GEMM is limited by memory speed, gathers a few images at a time into a block
+that stays in cache, never storing the whole block (``Windows``).
 """
 
 from __future__ import annotations
