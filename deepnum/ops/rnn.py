@@ -252,8 +252,7 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
     T, G, N = acts.shape
     H = G // 4
     dtype = acts.dtype
-    flat = np.empty((G, T, N), dtype)  # dL/dz for the pre-activations, internal order (i, f, o, g)
-    d = np.empty((G, N), dtype)  # ... of one step, in cache
+    dgates = np.empty((T, G, N), dtype)  # dL/dz for the pre-activations, internal order (i, f, o, g)
     dhT, dcT = np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)
     dhsT = np.empty((T, dh.shape[1], N), dtype) if w_hr is not None else None
     valid = None if mask is None else mask[:, :, 0][:, None, :].astype(dtype)  # (T, 1, N)
@@ -273,7 +272,7 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
         if w_hr is not None:
             dhsT[t] = dhT
             dhn = w_hrT @ dhT
-        a, tc = acts[t], tcsT[t]
+        a, tc, d = acts[t], tcsT[t], dgates[t]
         i, f, o, g = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
         np.multiply(tc, tc, out=tmp)
         np.subtract(1, tmp, out=tmp)
@@ -293,11 +292,10 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
         d[3 * H :] *= tmp  # tanh' = 1 - tanh^2
         dcT *= f  # dc_{t-1} = dc f
         np.matmul(w_hhT, d, out=dhT)  # dh_{t-1} = W_hh^T d
-        flat[:, t] = d
         if valid is not None:
             dhT += dh_keep
             dcT += dc_keep
-    flat = flat.reshape(G, T * N)
+    flat = np.ascontiguousarray(dgates.transpose(1, 0, 2)).reshape(G, T * N)
     hprev = hs[1:] if reverse else hs[:-1]
     dw_ih_p = flat @ x.reshape(T * N, -1)
     dw_hh_p = flat @ hprev.reshape(T * N, -1)
