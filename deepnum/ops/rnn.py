@@ -154,6 +154,17 @@ def _to_internal(a: np.ndarray, sigmoid_scale=None) -> np.ndarray:
     return out
 
 
+def _transposed_to_internal(w: np.ndarray, block: int = 32) -> np.ndarray:
+    """``_to_internal(w).T``, C-contiguous, in one pass of cache-sized blocks
+    (3x faster than ``np.ascontiguousarray(a.T)`` for a 1024 x 256 weight)."""
+    out = np.empty(w.shape[::-1], w.dtype)
+    for mine, theirs in _gate_blocks(w.shape[0] // 4):
+        for i in range(0, mine.stop - mine.start, block):
+            rows = min(block, mine.stop - mine.start - i)
+            out[:, mine.start + i : mine.start + i + rows] = w[theirs.start + i :][:rows].T
+    return out
+
+
 def _to_pytorch(a: np.ndarray) -> np.ndarray:
     """Rows of ``a`` from the kernel's gate order back to PyTorch's."""
     out = np.empty_like(a)
@@ -240,7 +251,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     return out, h_n, c_n, (x, w_ih, w_hh, w_hr, acts, hs, csT, tcsT, hhsT, mask, reverse)
 
 
-def lstm_backward(dout, dh, dc, cache, need_dx=True):
+def lstm_backward(dout, dh, dc, cache, need_dx=True, need_state=True):
     """BPTT through ``lstm_forward``, in its column layout (gates (4H, N) per step).
 
     With s = sigma and g = tanh, the pre-activation gradients of step t are (003 §4.4)
@@ -256,10 +267,11 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
     dhT, dcT = np.ascontiguousarray(dh.T), np.ascontiguousarray(dc.T)
     dhsT = np.empty((T, dh.shape[1], N), dtype) if w_hr is not None else None
     valid = None if mask is None else mask[:, :, 0][:, None, :].astype(dtype)  # (T, 1, N)
-    w_hhT = _transposed(_to_internal(w_hh))
+    w_hhT = _transposed_to_internal(w_hh)
     w_hrT = None if w_hr is None else np.ascontiguousarray(w_hr.T)
     tmp = np.empty((H, N), dtype)
     slope = np.empty((3 * H, N), dtype)
+    first_step = T - 1 if reverse else 0
     for t in _steps(T, not reverse):
         before = t + 1 if reverse else t
         dhT += dout[t].T
@@ -290,6 +302,8 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
         np.multiply(g, g, out=tmp)
         np.subtract(1, tmp, out=tmp)
         d[3 * H :] *= tmp  # tanh' = 1 - tanh^2
+        if t == first_step and not need_state:
+            break  # nobody wants the initial state's gradient
         dcT *= f  # dc_{t-1} = dc f
         np.matmul(w_hhT, d, out=dhT)  # dh_{t-1} = W_hh^T d
         if valid is not None:
@@ -305,6 +319,8 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True):
     dw_hr = None
     if w_hr is not None:
         dw_hr = np.einsum("tpn,thn->ph", dhsT, hhsT, optimize=True)
+    if not need_state:
+        return dx, None, None, dw_ih, dw_hh, db, db, dw_hr
     return dx, dhT.T.copy(), dcT.T.copy(), dw_ih, dw_hh, db, db, dw_hr
 
 
@@ -453,6 +469,10 @@ class RNNStack(Function):
         dweights = [None] * (len(caches) * per)
         dh0 = np.empty_like(dhn)
         dc0 = np.empty_like(dcn) if mode == "LSTM" else None
+        # the LSTM skips its last recurrent product when no one wants (h0, c0)'s gradient
+        lstm_state = ctx.needs_input_grad[2] or ctx.needs_input_grad[3]
+        if mode == "LSTM" and not lstm_state:
+            dh0 = dc0 = None
         for layer in range(num_layers - 1, -1, -1):
             H = dout.shape[-1] // D
             need_dx = layer > 0 or ctx.needs_input_grad[1]  # one GEMM saved for a constant input
@@ -461,9 +481,11 @@ class RNNStack(Function):
                 k = layer * D + d
                 dout_d = dout[..., d * H : (d + 1) * H]
                 if mode == "LSTM":
-                    dx, dh0[k], dc0[k], dw_ih, dw_hh, db_ih, db_hh, dw_hr = lstm_backward(
-                        dout_d, dhn[k], dcn[k], caches[k], need_dx
+                    dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr = lstm_backward(
+                        dout_d, dhn[k], dcn[k], caches[k], need_dx, lstm_state
                     )
+                    if lstm_state:
+                        dh0[k], dc0[k] = dh, dc
                 elif mode == "GRU":
                     dx, dh0[k], dw_ih, dw_hh, db_ih, db_hh = gru_backward(
                         dout_d, dhn[k], caches[k], need_dx
