@@ -198,3 +198,26 @@ def test_training_dropout_fused_equals_cells_with_the_same_masks(mode):
     layer = getattr(nn, mode)(3, 4, num_layers=3, dropout=0.4, bidirectional=True).double()
     x = np.random.default_rng(0).standard_normal((5, 2, 3))
     _assert_fused_equals_cells(layer, x, seed=11)  # the same inter-layer masks on both paths
+
+
+@pytest.mark.parametrize("wanted", ["none", "h0", "c0"])
+def test_lstm_initial_state_gradient_only_when_wanted(wanted):
+    """Without a gradient wanted for (h0, c0) the kernel skips its last recurrent product:
+    parameter gradients still match PyTorch, and a wanted state gradient is still exact."""
+    layer, t_layer = _pair("LSTM", {}, num_layers=2, bidirectional=True)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 3, 4)).astype(np.float32)
+    h0, c0 = _states("LSTM", {}, 2, 2, 3, 5, rng, np.float32)
+    results = []
+    for mk, lay in ((deepnum.tensor, layer), (torch.tensor, t_layer)):
+        h = mk(h0, requires_grad=wanted == "h0")
+        c = mk(c0, requires_grad=wanted == "c0")
+        out, (hn, cn) = lay(mk(x), (h, c))
+        (out.sum() + (hn * hn).sum() + cn.sum()).backward()
+        state_grad = {"h0": h.grad, "c0": c.grad}.get(wanted)
+        results.append((state_grad, {n: p.grad for n, p in lay.named_parameters()}))
+    (g, pg), (tg, tpg) = results
+    if wanted != "none":
+        assert_close(g, tg, msg="state gradient")
+    for k in pg:
+        assert_close(pg[k], tpg[k], msg=k)
