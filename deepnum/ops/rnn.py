@@ -8,11 +8,11 @@ step. Here each layer-direction is one loop over time in NumPy, with
 * the gate activations saved during the forward loop (003 §4.4: IFOG),
 * one backward loop (BPTT, 004 Ex. 6.23 remarks) that only does what must be sequential
   (the recurrent product ``dgates_t @ W_hh``), the weight gradients being one GEMM each
-  over all time steps after the loop, and the LSTM's activation slopes computed for the
-  whole sequence before it;
-* the LSTM's recurrent products taken in the transposed shape ``W (h_t)^T``, which OpenBLAS
-  runs markedly faster for a small batch (a 32 x 256 x 1024 product: 46 us instead of 81 us
-  on two threads), and on one BLAS thread while the machine is busy (``deepnum._blas_threads``).
+  over all time steps after the loop;
+* the LSTM in column layout (``lstm_forward``): its recurrent products take the shape
+  ``W (h_t)^T`` with contiguous operands, which OpenBLAS runs markedly faster for a small
+  batch (a 32 x 256 x 1024 product: 46 us instead of 85 us on two threads), and no step
+  transposes anything. docs/performance.md has the profile against PyTorch.
 
 ``RNNStack`` chains the layers and directions of ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` in one
 graph node. Its backward is plain NumPy: second derivatives through it are not supported and
@@ -38,7 +38,7 @@ from deepnum.autograd.function import Function
 
 def _step_threads(n, k, m):
     """The whole sequence kernel on one BLAS thread when its per-step (n, k) x (k, m) product is
-    small and the machine is busy (``deepnum._blas_threads``). Whole kernel, not just the
+    small (``deepnum._blas_threads``). Whole kernel, not just the
     loop: one-thread loop products mixed with two-thread big products would leave the second
     thread spinning against the loop."""
     return small_product(2.0 * n * k * m)
@@ -156,7 +156,7 @@ def _to_internal(a: np.ndarray, sigmoid_scale=None) -> np.ndarray:
 
 def _transposed_to_internal(w: np.ndarray, block: int = 32) -> np.ndarray:
     """``_to_internal(w).T``, C-contiguous, in one pass of cache-sized blocks
-    (3x faster than ``np.ascontiguousarray(a.T)`` for a 1024 x 256 weight)."""
+    (3x faster than ``np.ascontiguousarray(w.T)`` for a 1024 x 256 weight)."""
     out = np.empty(w.shape[::-1], w.dtype)
     for mine, theirs in _gate_blocks(w.shape[0] // 4):
         for i in range(0, mine.stop - mine.start, block):
