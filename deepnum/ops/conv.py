@@ -111,8 +111,8 @@ class Windows:
         self.view, self.groups, self.kernel_dims, self.ones_row = view, groups, kernel_dims, ones_row
         self.images = view.shape[1 + kernel_dims]
         self.positions = math.prod(view.shape[2 + kernel_dims :])  # per image
-        rows = view.shape[0] // groups * math.prod(view.shape[1 : 1 + kernel_dims]) + ones_row
-        self.image_bytes = groups * rows * self.positions * view.itemsize
+        self.rows = view.shape[0] // groups * math.prod(view.shape[1 : 1 + kernel_dims]) + ones_row
+        self.image_bytes = groups * self.rows * self.positions * view.itemsize
         self.chunk = None
 
     def plan(self, filters_per_group: int) -> "Windows":
@@ -132,8 +132,7 @@ class Windows:
 
     def chunks(self):
         """(start, stop, block) for each chunk of images, all gathered into one buffer."""
-        rows = self.image_bytes // (self.groups * self.positions * self.view.itemsize)
-        buffer = np.empty((self.groups, rows, self.chunk * self.positions), self.view.dtype)
+        buffer = np.empty((self.groups, self.rows, self.chunk * self.positions), self.view.dtype)
         if self.ones_row:
             buffer[:, -1] = 1
         for start in range(0, self.images, self.chunk):

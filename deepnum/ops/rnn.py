@@ -173,16 +173,17 @@ def _to_pytorch(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _project_columns(x, w_ih, b):
-    """W_ih x_t^T + b for every t as (T, G, N) blocks, the bias folded into the product as a
-    column of W_ih against a row of ones (cheaper than broadcasting it over T * N columns)."""
+def _project_columns(x, w_ih):
+    """W_ih x_t^T for every t as (T, G, N) blocks. A ``w_ih`` with one column more than x has
+    features carries the bias there, multiplied by a row of ones appended to x (cheaper than
+    broadcasting the bias over T * N columns)."""
     T, N, I = x.shape
-    if b is None:
+    if w_ih.shape[1] == I:
         return np.matmul(w_ih, x.transpose(0, 2, 1))
     x1 = np.empty((T, I + 1, N), x.dtype)
     x1[:, :I] = x.transpose(0, 2, 1)
     x1[:, I] = 1
-    return np.matmul(np.concatenate([w_ih, b[:, None]], axis=1), x1)
+    return np.matmul(w_ih, x1)
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
@@ -203,8 +204,8 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     T, N, _ = x.shape
     H, P = w_hh.shape[0] // 4, w_hh.shape[1]
     dtype = x.dtype
-    b = None if b_ih is None else _to_internal(b_ih + b_hh, 0.5)
-    acts = _project_columns(x, _to_internal(w_ih, 0.5), b)
+    w_in = w_ih if b_ih is None else np.concatenate([w_ih, (b_ih + b_hh)[:, None]], axis=1)
+    acts = _project_columns(x, _to_internal(w_in, 0.5))
     first, last = (T, 0) if reverse else (0, T)
     hsT = np.empty((T + 1, P, N), dtype)
     csT = np.empty((T + 1, H, N), dtype)

@@ -404,3 +404,16 @@ def test_first_layer_of_lenet_is_gathered_in_chunks():
     assert first.plan(6).chunk is not None and 1 <= first.chunk < 64
     assert second.plan(16).chunk is None
     assert Windows.MAX_FILTERS < 16
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv_in_chunks_gradcheck_float64(chunked_windows, groups):
+    """Finite differences through the chunked gather (forward and weight gradient)."""
+    rng = np.random.default_rng(groups)
+    x, w, b = (
+        deepnum.tensor(rng.standard_normal(s), dtype=deepnum.float64, requires_grad=True)
+        for s in ((3, 4, 5, 6), (4, 4 // groups, 3, 2), (4,))
+    )
+    assert deepnum.autograd.gradcheck(
+        lambda a, c, d: F.conv2d(a, c, d, padding=1, groups=groups), (x, w, b)
+    )

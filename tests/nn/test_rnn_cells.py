@@ -75,6 +75,13 @@ def test_fused_layer_gradcheck_float64():
     assert deepnum.autograd.gradcheck(fn, (x, h, c))
 
 
+def test_fused_layer_gradcheck_float64_without_state_gradient():
+    """No gradient wanted for (h0, c0): the kernel skips its last recurrent product."""
+    layer = nn.LSTM(2, 3, num_layers=2, bidirectional=True).double()
+    x = deepnum.randn(4, 2, 2, dtype=deepnum.float64, requires_grad=True)
+    assert deepnum.autograd.gradcheck(lambda x: layer(x)[0], (x,))
+
+
 # ---------------------------------------------------------------------------- bad input
 def test_wrong_rank_names_layer_and_shape():
     with pytest.raises(
