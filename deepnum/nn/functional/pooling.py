@@ -37,6 +37,9 @@ __all__ = [
     "adaptive_avg_pool2d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "max_unpool1d",
+    "max_unpool2d",
+    "max_unpool3d",
 ]
 
 def _batched(input, nd: int, name: str):
@@ -274,3 +277,76 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     if unbatched:
         y, index = y.squeeze(0), index.squeeze(0)
     return (y, index) if return_indices else y
+
+
+def _unpool_size(name, x, kernel, stride, padding, output_size, nd) -> tuple:
+    """``(L − 1)·s + k − 2p`` per axis, or ``output_size`` (spatial, or with N and C in front)
+    if it lies strictly within one stride of that, as PyTorch."""
+    default = tuple((n - 1) * s + k - 2 * p for n, k, s, p in zip(x.shape[2:], kernel, stride, padding))
+    if output_size is None:
+        return default
+    size = tuple(int(v) for v in output_size)
+    if len(size) == nd + 2:
+        size = size[2:]
+    if len(size) != nd:
+        raise ValueError(
+            f"{name}: output_size should have {nd} or {nd + 2} elements, got {len(size)} ({size})"
+        )
+    for d, (o, m, s) in enumerate(zip(size, default, stride)):
+        if not m - s < o < m + s:
+            raise ValueError(
+                f"{name}: invalid output_size {size} (dim {d} must be between {m - s} and {m + s})"
+            )
+    return size
+
+
+def max_unpoolnd(input, indices, kernel_size, stride, padding, output_size, nd, name=None):
+    """Shared body of ``max_unpool1d/2d/3d``: ``y[n, c, indices[n, c, p]] = x[n, c, p]``, zeros
+    elsewhere, where ``indices`` are the flat per-plane positions ``max_pool`` returned with
+    ``return_indices=True``. The gradient gathers ``g`` back at the same positions."""
+    name = name or f"max_unpool{nd}d"
+    kernel, stride, padding, _ = _pool_args(nd, name, kernel_size, stride, padding)
+    x, unbatched = _batched(input, nd, name)
+    index = indices.array if isinstance(indices, Tensor) else np.asarray(indices)
+    if index.shape != tuple(input.shape):
+        raise RuntimeError(
+            f"{name}: indices must have the input's shape {tuple(input.shape)}, got {index.shape}"
+        )
+    if not np.issubdtype(index.dtype, np.integer):
+        raise RuntimeError(f"{name}: indices must be integers, got dtype {index.dtype}")
+    size = _unpool_size(name, x, kernel, stride, padding, output_size, nd)
+    plane = math.prod(size)
+    bad = (index < 0) | (index >= plane)
+    if bad.any():
+        raise RuntimeError(
+            f"{name}: found an invalid max index {int(index[bad].flat[0])} "
+            f"(output planes are of size {'x'.join(map(str, size))}, {plane} positions)"
+        )
+    n, c = x.shape[:2]
+    flat_index = deepnum.tensor(index.reshape(n, c, -1).astype(np.int64, copy=False))
+    zeros = deepnum.zeros((n, c, plane), dtype=x.dtype)
+    y = zeros.scatter(2, flat_index, x.reshape(n, c, -1)).reshape(n, c, *size)
+    return y.squeeze(0) if unbatched else y
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of ``max_pool1d``: each value back at its argmax, zeros elsewhere."""
+    return max_unpoolnd(input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of ``max_pool2d``: each value back at its argmax, zeros elsewhere.
+
+    Examples:
+        >>> x = deepnum.tensor([[[[1.0, 5.0], [3.0, 2.0]]]])
+        >>> y, idx = max_pool2d(x, 2, return_indices=True)
+        >>> max_unpool2d(y, idx, 2)
+        tensor([[[[0., 5.],
+                  [0., 0.]]]])
+    """
+    return max_unpoolnd(input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Partial inverse of ``max_pool3d``: each value back at its argmax, zeros elsewhere."""
+    return max_unpoolnd(input, indices, kernel_size, stride, padding, output_size, 3)

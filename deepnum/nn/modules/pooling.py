@@ -8,6 +8,7 @@ translations and shrinks the feature maps (003 §3.1; 2×2 stride 2 in 002).
 from __future__ import annotations
 
 from deepnum.nn import functional as F
+from deepnum.nn.functional.conv import ntuple
 from deepnum.nn.modules.module import Module
 
 __all__ = [
@@ -23,6 +24,9 @@ __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
 ]
 
 
@@ -227,3 +231,60 @@ class AdaptiveMaxPool2d(_AdaptivePool):
 
     def forward(self, input):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+class _MaxUnpoolNd(Module):
+    _nd = 0
+
+    def __init__(self, kernel_size, stride=None, padding=0) -> None:
+        super().__init__()
+        nd = self._nd
+        self.kernel_size = ntuple(kernel_size, nd, f"{type(self).__name__}: kernel_size")
+        self.stride = ntuple(
+            kernel_size if stride is None else stride, nd, f"{type(self).__name__}: stride"
+        )
+        self.padding = ntuple(padding, nd, f"{type(self).__name__}: padding")
+
+    def forward(self, input, indices, output_size=None):
+        return F.pooling.max_unpoolnd(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size, self._nd,
+            type(self).__name__,
+        )
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool1d``: ``(N, C, L)`` values back at their argmax
+    ``indices``, zeros elsewhere; length ``(L − 1)·s + k − 2p`` or ``output_size``."""
+
+    _nd = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool2d`` (the unpooling of SegNet-style decoders).
+
+    Args: kernel_size, stride=kernel_size, padding=0, as the max pool they invert.
+    ``forward(input, indices, output_size=None)``: ``indices`` from
+    ``MaxPool2d(..., return_indices=True)``; ``output_size`` picks among the sizes that pool
+    to the input's (e.g. an odd size before the pool).
+    Shape: ``(N, C, H, W)`` → ``(N, C, (H − 1)·s + k − 2p, (W − 1)·s + k − 2p)``.
+
+    Examples:
+        >>> pool, unpool = MaxPool2d(2, return_indices=True), MaxUnpool2d(2)
+        >>> x = deepnum.tensor([[[[1.0, 5.0, 0.0], [3.0, 2.0, 4.0], [6.0, 0.0, 7.0]]]])
+        >>> y, idx = pool(x)
+        >>> unpool(y, idx, output_size=x.shape)
+        tensor([[[[0., 5., 0.],
+                  [0., 0., 0.],
+                  [0., 0., 0.]]]])
+    """
+
+    _nd = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """Partial inverse of ``MaxPool3d`` over ``(N, C, D, H, W)``."""
+
+    _nd = 3
