@@ -2,8 +2,8 @@
 ``interpolate``, ``pixel_shuffle``, ``affine_grid``/``grid_sample`` (spatial transformers),
 ``normalize``, ``cosine_similarity``, ``pairwise_distance``.
 
-All are compositions of differentiable ops (indexing, reshapes, norms), so their gradients,
-including higher-order ones, come from those ops.
+All are compositions of differentiable ops (indexing, reshapes, matrix products, norms), so
+their gradients, including higher-order ones, come from those ops.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 import deepnum
+from deepnum.nn.functional.pooling import _adaptive_matrix
 from deepnum.ops._util import as_tensor_arg
 from deepnum.tensor import Tensor
 
@@ -86,6 +87,9 @@ def pixel_unshuffle(input, downscale_factor: int) -> Tensor:
 
 
 _LINEAR = {"linear": 1, "bilinear": 2, "trilinear": 3}
+_SPATIAL_DIMS = {**_LINEAR, "bicubic": 2}  # the modes defined for one input rank only
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+_CUBIC_A = -0.75  # Keys' cubic convolution parameter, PyTorch's (and OpenCV's) choice
 
 
 def _source_index(out_size: int, in_size: int, scale, mode: str, align_corners):
@@ -98,7 +102,53 @@ def _source_index(out_size: int, in_size: int, scale, mode: str, align_corners):
     if align_corners:
         return dst * ((in_size - 1) / (out_size - 1) if out_size > 1 else 0.0)
     s = in_size / out_size if scale is None else 1.0 / scale
-    return np.maximum((dst + 0.5) * s - 0.5, 0.0)
+    src = (dst + 0.5) * s - 0.5
+    return src if mode == "bicubic" else np.maximum(src, 0.0)
+
+
+def _cubic_kernel(d: np.ndarray) -> np.ndarray:
+    """Keys' cubic convolution kernel ``W(d)`` with ``A = _CUBIC_A``.
+
+    ``W(d) = (A+2)|d|³ − (A+3)|d|² + 1`` for ``|d| ≤ 1``,
+    ``W(d) = A|d|³ − 5A|d|² + 8A|d| − 4A`` for ``1 < |d| < 2``, and 0 beyond.
+    """
+    a, d = _CUBIC_A, np.abs(d)
+    near = ((a + 2) * d - (a + 3)) * d * d + 1
+    far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+    return np.where(d <= 1, near, np.where(d < 2, far, 0.0))
+
+
+def _bicubic_matrix(in_size: int, out_size: int, scale, align_corners) -> np.ndarray:
+    """``M (out, in)`` with ``y = M x`` the cubic interpolation of x along one axis.
+
+    Output i reads the four inputs ``⌊x_i⌋ − 1 … ⌊x_i⌋ + 2`` around its source coordinate
+    ``x_i`` with weights ``W(x_i − j)``; taps beyond the border read the edge input
+    (replicate), so their weights add up on it.
+    """
+    src = _source_index(out_size, in_size, scale, "bicubic", align_corners)
+    base = np.floor(src)
+    rows = np.arange(out_size)
+    matrix = np.zeros((out_size, in_size))
+    for offset in (-1, 0, 1, 2):
+        taps = np.clip(base + offset, 0, in_size - 1).astype(np.int64)
+        np.add.at(matrix, (rows, taps), _cubic_kernel(src - (base + offset)))
+    return matrix
+
+
+def _resample_along(x: Tensor, dim: int, matrix: Tensor) -> Tensor:
+    """``y[..., o, ...] = Σ_i matrix[o, i] · x[..., i, ...]`` along ``dim``: one matrix product."""
+    moved = deepnum.movedim(x, dim, -1)
+    return deepnum.movedim(moved @ matrix.t(), -1, dim)
+
+
+def _check_antialias(mode: str, spatial_dims: int) -> None:
+    """Refuse ``antialias=True``: PyTorch's ValueError where it has no meaning, else unsupported."""
+    if mode not in ("bilinear", "bicubic") or spatial_dims != 2:
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D "
+            "tensor as input"
+        )
+    raise NotImplementedError(f"interpolate: antialias=True is not supported (mode {mode!r})")
 
 
 def interpolate(
@@ -112,13 +162,31 @@ def interpolate(
 ) -> Tensor:
     """Resize the spatial dimensions of ``(N, C, *spatial)`` input (1 to 3 of them).
 
-    ``mode``: ``'nearest'`` (index ``floor(i · in/out)``), ``'nearest-exact'``, or
-    ``'linear' / 'bilinear' / 'trilinear'`` (separable linear interpolation; with
-    ``align_corners=False`` source ``(i + ½)·in/out − ½`` clamped at 0, with True
-    ``i·(in−1)/(out−1)``), as ``torch.nn.functional.interpolate``.
+    Modes, as ``torch.nn.functional.interpolate``:
+
+    - ``'nearest'``: index ``⌊i · s⌋``; ``'nearest-exact'``: ``⌊(i + ½) · s⌋``.
+    - ``'linear' / 'bilinear' / 'trilinear'`` (1, 2, 3 spatial dims): separable linear
+      interpolation between the two inputs around the source coordinate ``x_i``.
+    - ``'bicubic'`` (2 spatial dims): separable cubic convolution of the four inputs
+      ``⌊x_i⌋ − 1 … ⌊x_i⌋ + 2`` (indices clamped to the border) with weights ``W(x_i − j)``,
+      ``W(d) = (A+2)|d|³ − (A+3)|d|² + 1`` for ``|d| ≤ 1``,
+      ``W(d) = A|d|³ − 5A|d|² + 8A|d| − 4A`` for ``1 < |d| < 2``, 0 beyond, ``A = −0.75``.
+      It overshoots: outputs may leave the range of the inputs.
+    - ``'area'``: the mean over the windows ``[⌊i·in/out⌋, ⌈(i+1)·in/out⌉)``, i.e.
+      ``adaptive_avg_pool{1,2,3}d`` to the output size.
+
+    The source coordinate of output i is ``x_i = i·(in−1)/(out−1)`` with ``align_corners=True``,
+    else ``x_i = (i + ½)·s − ½``, clamped at 0 by the linear modes but not by bicubic. The
+    step ``s`` is ``1/scale_factor`` when ``scale_factor`` is given and
+    ``recompute_scale_factor`` is not True, else ``in/out``. ``antialias=True`` is not supported.
 
     Shape:
         input ``(N, C, *spatial)``; output ``(N, C, *size)`` or ``(N, C, *floor(spatial·scale))``.
+
+    Examples:
+        >>> x = deepnum.tensor([[[[0.0, 1.0, 0.0]]]])
+        >>> interpolate(x, size=(1, 5), mode="bicubic")
+        tensor([[[[-0.0960,  0.4600,  1.0000,  0.4600, -0.0960]]]])
     """
     x = as_tensor_arg(input)
     k = x.ndim - 2
@@ -126,18 +194,22 @@ def interpolate(
         raise ValueError(
             f"interpolate: expected 3-D, 4-D or 5-D input (N, C, *spatial), got shape {tuple(x.shape)}"
         )
-    if mode not in ("nearest", "nearest-exact", *_LINEAR):
+    if mode not in _MODES:
         raise NotImplementedError(
-            f"interpolate: mode {mode!r} is not supported; use 'nearest', 'nearest-exact', 'linear', 'bilinear' or 'trilinear'"
+            f"interpolate: mode {mode!r} is not supported; use 'nearest', 'nearest-exact', "
+            "'linear', 'bilinear', 'bicubic', 'trilinear' or 'area'"
         )
-    if mode in _LINEAR and _LINEAR[mode] != k:
+    if mode in _SPATIAL_DIMS and _SPATIAL_DIMS[mode] != k:
         raise NotImplementedError(
-            f"interpolate: mode {mode!r} expects {_LINEAR[mode]} spatial dims, got input of shape {tuple(x.shape)}"
+            f"interpolate: mode {mode!r} expects {_SPATIAL_DIMS[mode]} spatial dims, "
+            f"got input of shape {tuple(x.shape)}"
         )
-    if mode not in _LINEAR and align_corners is not None:
+    if mode not in _SPATIAL_DIMS and align_corners is not None:
         raise ValueError(
             "align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear"
         )
+    if antialias:
+        _check_antialias(mode, k)
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     spatial = tuple(x.shape[2:])
@@ -155,11 +227,21 @@ def interpolate(
         raise ValueError(
             f"interpolate: size {sizes} must have {k} entries for input of shape {tuple(x.shape)}"
         )
+    if mode != "area" and min(spatial + sizes) < 1:
+        raise RuntimeError(
+            f"interpolate: input and output sizes should be greater than 0, but got input "
+            f"{spatial} and output {sizes}"
+        )
     out = x
     for axis, (n_in, n_out, scale) in enumerate(zip(spatial, sizes, scales)):
         dim = axis + 2
-        src = _source_index(n_out, n_in, scale, mode, align_corners)
-        if mode in _LINEAR:
+        if mode == "area":
+            out = _resample_along(out, dim, _adaptive_matrix(n_in, n_out, x.dtype))
+        elif mode == "bicubic":
+            matrix = _bicubic_matrix(n_in, n_out, scale, align_corners).astype(x.dtype)
+            out = _resample_along(out, dim, deepnum.from_numpy(matrix))
+        elif mode in _LINEAR:
+            src = _source_index(n_out, n_in, scale, mode, align_corners)
             lo = np.floor(src).astype(np.int64)
             hi = np.minimum(lo + 1, n_in - 1)
             lam = (src - lo).astype(x.dtype).reshape((n_out,) + (1,) * (x.ndim - dim - 1))
@@ -167,6 +249,7 @@ def interpolate(
             b = deepnum.index_select(out, dim, deepnum.from_numpy(hi))
             out = a * deepnum.from_numpy(1 - lam) + b * deepnum.from_numpy(lam)
         else:
+            src = _source_index(n_out, n_in, scale, mode, align_corners)
             out = deepnum.index_select(out, dim, deepnum.from_numpy(src))
     return out
 
