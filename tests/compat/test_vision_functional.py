@@ -130,22 +130,30 @@ def test_bad_input_messages():
 
 
 @pytest.mark.parametrize("align_corners", [False, True])
-def test_affine_grid_against_torch(align_corners):
+@pytest.mark.parametrize("size", [(2, 3, 4, 5), (2, 3, 4, 5, 3), (1, 2, 2, 6, 2)])
+def test_affine_grid_against_torch(align_corners, size):
+    nd = len(size) - 2
     check_against_torch(
-        lambda t: F.affine_grid(t, (2, 3, 4, 5), align_corners=align_corners),
-        lambda t: TF.affine_grid(t, (2, 3, 4, 5), align_corners=align_corners),
-        random_inputs((2, 2, 3), low=-1.0, high=1.0),
+        lambda t: F.affine_grid(t, size, align_corners=align_corners),
+        lambda t: TF.affine_grid(t, size, align_corners=align_corners),
+        random_inputs((size[0], nd, nd + 1), low=-1.0, high=1.0),
     )
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
-@pytest.mark.parametrize("padding_mode", ["zeros", "border"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
-def test_grid_sample_against_torch(mode, padding_mode, align_corners):
+@pytest.mark.parametrize(
+    "input_shape, grid_shape",
+    [((2, 3, 5, 6), (2, 4, 7, 2)), ((2, 2, 4, 5, 3), (2, 3, 2, 4, 3)), ((1, 2, 1, 4), (1, 3, 5, 2))],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_grid_sample_against_torch(mode, padding_mode, align_corners, input_shape, grid_shape, dtype):
     rng = np.random.default_rng(5)
-    x = deepnum.tensor(rng.standard_normal((2, 3, 5, 6)).astype(np.float32), requires_grad=True)
-    # positions spread over and beyond the image, away from pixel boundaries where floor/round jump
-    grid = rng.uniform(-1.3, 1.3, (2, 4, 7, 2)).astype(np.float32)
+    x = deepnum.tensor(rng.standard_normal(input_shape).astype(dtype), requires_grad=True)
+    # positions spread over the image and up to three image widths beyond it (several
+    # reflections), away from pixel boundaries where floor/round jump
+    grid = rng.uniform(-3.5, 3.5, grid_shape).astype(dtype)
     grid = deepnum.tensor(grid, requires_grad=mode == "bilinear")
     kwargs = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
     check_against_torch(
@@ -153,6 +161,43 @@ def test_grid_sample_against_torch(mode, padding_mode, align_corners):
         lambda a, b: TF.grid_sample(a, b, **kwargs),
         [x, grid],
     )
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_reflection_folds_coordinates_like_a_mirror(align_corners):
+    # a 1 x 4 image sampled along x: reflection padding reads the mirrored pixel
+    x = deepnum.tensor([[[[10.0, 20.0, 30.0, 40.0]]]])
+    n = 4
+    pixels = np.array([-2.0, -1.0, 0.0, 1.5, 3.0, 4.0, 5.0, 8.0, 9.0])
+    if align_corners:  # mirrors at the outer pixels' centres 0 and 3
+        expected_at = [2.0, 1.0, 0.0, 1.5, 3.0, 2.0, 1.0, 2.0, 3.0]
+        u = pixels * 2 / (n - 1) - 1
+    else:  # mirrors at the outer edges -0.5 and 3.5, then clipped to [0, 3]
+        expected_at = [1.0, 0.0, 0.0, 1.5, 3.0, 3.0, 2.0, 0.0, 1.0]
+        u = (2 * pixels + 1) / n - 1
+    grid = deepnum.tensor(np.stack([u, np.zeros_like(u)], -1).reshape(1, 1, -1, 2))
+    out = F.grid_sample(x, grid, padding_mode="reflection", align_corners=align_corners)
+    np.testing.assert_allclose(out.numpy().ravel(), 10 + 10 * np.array(expected_at), atol=1e-4)
+
+
+def test_grid_sample_3d_gradcheck_with_reflection():
+    rng = np.random.default_rng(2)
+    x = deepnum.tensor(rng.standard_normal((1, 2, 3, 4, 3)), requires_grad=True)
+    grid = deepnum.tensor(rng.uniform(-2.2, 2.2, (1, 2, 2, 3, 3)), requires_grad=True)
+    assert gradcheck(
+        lambda a, b: F.grid_sample(a, b, padding_mode="reflection", align_corners=False),
+        (x, grid),
+    )
+
+
+def test_grid_sample_bad_arguments():
+    x = deepnum.zeros(1, 1, 3, 3)
+    with pytest.raises(ValueError, match="padding_mode must be 'zeros', 'border' or 'reflection', got 'wrap'"):
+        F.grid_sample(x, deepnum.zeros(1, 2, 2, 2), padding_mode="wrap")
+    with pytest.raises(ValueError, match=r"got input \(1, 1, 3, 3\) and grid \(1, 2, 2, 3\)"):
+        F.grid_sample(x, deepnum.zeros(1, 2, 2, 3))
+    with pytest.raises(ValueError, match=r"affine_grid: expected theta \(N, 2, 3\)"):
+        F.affine_grid(deepnum.zeros(1, 2, 3), (1, 1, 2, 2, 2))
 
 
 def test_spatial_transformer_identity_and_gradcheck():

@@ -8,6 +8,7 @@ their gradients, including higher-order ones, come from those ops.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -269,91 +270,126 @@ def _base_coords(n: int, align_corners: bool, dtype) -> np.ndarray:
 
 
 def affine_grid(theta, size, align_corners: bool = False) -> Tensor:
-    """Sampling grid ``grid[n, h, w] = theta[n] @ (x_w, y_h, 1)`` for ``grid_sample`` (2-D only).
+    """Sampling grid ``grid[n, …] = theta[n] @ (x, y[, z], 1)`` for ``grid_sample``.
+
+    The base grid holds every output pixel's normalised coordinates (``_base_coords``), x
+    along the last axis.
 
     Shape:
-        theta ``(N, 2, 3)``, size ``(N, C, H, W)`` -> grid ``(N, H, W, 2)`` holding (x, y).
+        2-D: theta ``(N, 2, 3)``, size ``(N, C, H, W)`` -> grid ``(N, H, W, 2)`` of (x, y);
+        3-D: theta ``(N, 3, 4)``, size ``(N, C, D, H, W)`` -> grid ``(N, D, H, W, 3)`` of (x, y, z).
     """
     t = as_tensor_arg(theta)
-    if len(size) != 4 or t.ndim != 3 or tuple(t.shape[1:]) != (2, 3) or t.shape[0] != size[0]:
+    nd = len(size) - 2
+    if nd not in (2, 3) or t.ndim != 3 or tuple(t.shape[1:]) != (nd, nd + 1) or t.shape[0] != size[0]:
         raise ValueError(
-            f"affine_grid: expected theta of shape (N, 2, 3) and size (N, C, H, W) with the same N; "
-            f"got theta {tuple(t.shape)} and size {tuple(size)}"
+            "affine_grid: expected theta (N, 2, 3) with size (N, C, H, W), or theta (N, 3, 4) "
+            f"with size (N, C, D, H, W), the same N; got theta {tuple(t.shape)} and size {tuple(size)}"
         )
-    _, _, h, w = size
-    xs, ys = _base_coords(w, align_corners, t.dtype), _base_coords(h, align_corners, t.dtype)
-    base = np.stack(
-        [
-            np.broadcast_to(xs, (h, w)),
-            np.broadcast_to(ys[:, None], (h, w)),
-            np.ones((h, w), t.dtype),
-        ],
-        -1,
-    )
+    spatial = tuple(size[2:])
+    axes = [_base_coords(n, align_corners, t.dtype) for n in spatial]  # (z,) y, x
+    mesh = np.meshgrid(*axes, indexing="ij")
+    base = np.stack([*mesh[::-1], np.ones(spatial, t.dtype)], -1)  # (…, x, y[, z], 1)
     grid = deepnum.matmul(
-        Tensor._make(base.reshape(1, h * w, 3), False, None, 0), t.transpose(1, 2)
+        Tensor._make(base.reshape(1, -1, nd + 1), False, None, 0), t.transpose(1, 2)
     )
-    return grid.reshape(size[0], h, w, 2)
+    return grid.reshape(size[0], *spatial, nd)
 
 
 def _unnormalize(coord: Tensor, n: int, align_corners: bool) -> Tensor:
     return (coord + 1) * ((n - 1) / 2) if align_corners else ((coord + 1) * n - 1) / 2
 
 
+def _reflect(coord: Tensor, n: int, align_corners: bool) -> Tensor:
+    """Fold a pixel coordinate back into the image by mirror reflection, then clip to [0, n−1].
+
+    The mirror line is at the outer pixels' centres (align_corners) or their outer edges, i.e.
+    the interval [lo, hi] = [0, n−1] or [−½, n−½]; a coordinate c at distance a = |c − lo| from
+    lo maps to lo + (a mod span) after an even number of flips and to lo + span − (a mod span)
+    after an odd one (span = hi − lo). Piecewise ``±c + b``: the slope ±1 carries the gradient.
+    """
+    lo, hi = (0.0, n - 1.0) if align_corners else (-0.5, n - 0.5)
+    span = hi - lo
+    if span <= 0:
+        return coord * 0
+    c = coord.array.astype(np.float64)
+    side = np.where(c < lo, -1.0, 1.0)
+    a = side * (c - lo)
+    flips = np.floor(a / span)
+    odd = flips % 2 == 1
+    slope = np.where(odd, -side, side)
+    shift = np.where(odd, lo + span + flips * span + side * lo, lo - flips * span - side * lo)
+    folded = coord * Tensor._make(slope.astype(coord.dtype), False, None, 0) + Tensor._make(
+        shift.astype(coord.dtype), False, None, 0
+    )
+    return deepnum.clamp(folded, 0, n - 1)
+
+
 def grid_sample(
     input, grid, mode: str = "bilinear", padding_mode: str = "zeros", align_corners=None
 ) -> Tensor:
-    """Read ``input`` at the (x, y) positions of ``grid`` in [-1, 1] coordinates (2-D).
+    """Read ``input`` at the positions of ``grid``, normalised to [-1, 1] (2-D or 3-D).
 
-    ``bilinear`` mixes the four neighbours with weights linear in the position (so the grid
-    gets gradients too); ``nearest`` takes the closest pixel. Outside the image,
-    ``padding_mode='zeros'`` reads 0 and ``'border'`` the nearest edge pixel.
+    A normalised coordinate u becomes the pixel coordinate ``(u + 1)(n − 1)/2`` with
+    ``align_corners=True`` (±1 are the outer pixels' centres), else ``((u + 1)n − 1)/2`` (±1
+    are their outer edges). ``bilinear`` (trilinear for 5-D input) mixes the 2^d neighbours with
+    weights ``Π_axes (1 − |c − corner|)``, linear in the position, so the grid gets gradients
+    too; ``nearest`` takes the closest pixel (ties to even, as ``rint``). Outside the image,
+    ``padding_mode='zeros'`` reads 0, ``'border'`` clips the coordinate to the edge pixels and
+    ``'reflection'`` mirrors it back inside (``_reflect``).
 
     Shape:
-        input ``(N, C, H, W)``, grid ``(N, Ho, Wo, 2)`` -> ``(N, C, Ho, Wo)``.
+        input ``(N, C, H, W)``, grid ``(N, Ho, Wo, 2)`` of (x, y) -> ``(N, C, Ho, Wo)``;
+        input ``(N, C, D, H, W)``, grid ``(N, Do, Ho, Wo, 3)`` of (x, y, z) -> ``(N, C, Do, Ho, Wo)``.
     """
     x, g = as_tensor_arg(input), as_tensor_arg(grid)
     if mode not in ("bilinear", "nearest"):
         raise NotImplementedError(
             f"grid_sample: mode {mode!r} is not supported; use 'bilinear' or 'nearest'"
         )
-    if padding_mode not in ("zeros", "border"):
-        raise NotImplementedError(
-            f"grid_sample: padding_mode {padding_mode!r} is not supported; use 'zeros' or 'border'"
-        )
-    if x.ndim != 4 or g.ndim != 4 or g.shape[-1] != 2 or g.shape[0] != x.shape[0]:
+    if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(
-            f"grid_sample: expected input (N, C, H, W) and grid (N, Ho, Wo, 2) with the same N; "
+            f"grid_sample: padding_mode must be 'zeros', 'border' or 'reflection', got {padding_mode!r}"
+        )
+    nd = x.ndim - 2
+    if nd not in (2, 3) or g.ndim != x.ndim or g.shape[-1] != nd or g.shape[0] != x.shape[0]:
+        raise ValueError(
+            "grid_sample: expected input (N, C, H, W) with grid (N, Ho, Wo, 2), or input "
+            "(N, C, D, H, W) with grid (N, Do, Ho, Wo, 3), the same N; "
             f"got input {tuple(x.shape)} and grid {tuple(g.shape)}"
         )
     align = bool(align_corners)
-    n, _, h, w = x.shape
-    ix, iy = _unnormalize(g[..., 0], w, align), _unnormalize(g[..., 1], h, align)
-    if padding_mode == "border":
-        ix, iy = deepnum.clamp(ix, 0, w - 1), deepnum.clamp(iy, 0, h - 1)
-    channels_last = x.permute(0, 2, 3, 1)  # (N, H, W, C): one gather reads all channels
-    batch = np.arange(n).reshape(n, 1, 1)
+    sizes = x.shape[2:]
+    coords = []  # pixel coordinate along each spatial axis (D,) H, W; the grid lists x first
+    for axis, n in enumerate(sizes):
+        c = _unnormalize(g[..., nd - 1 - axis], n, align)
+        if padding_mode == "border":
+            c = deepnum.clamp(c, 0, n - 1)
+        elif padding_mode == "reflection":
+            c = _reflect(c, n, align)
+        coords.append(c)
+    channels_last = deepnum.movedim(x, 1, -1)  # (N, *S, C): one gather reads all channels
+    batch = np.arange(x.shape[0]).reshape((-1,) + (1,) * nd)
 
-    def read(yy: np.ndarray, xx: np.ndarray) -> Tensor:
-        inside = (xx >= 0) & (xx < w) & (yy >= 0) & (yy < h)
-        index = (batch, np.clip(yy, 0, h - 1), np.clip(xx, 0, w - 1))
-        values = channels_last[
-            tuple(Tensor._make(i, False, None, 0) for i in np.broadcast_arrays(*index))
-        ]
-        return values * Tensor._make(inside[..., None].astype(x.dtype), False, None, 0)
+    def read(index) -> Tensor:
+        inside = np.ones(index[0].shape, dtype=bool)
+        for i, n in zip(index, sizes):
+            inside &= (i >= 0) & (i < n)
+        clipped = [np.clip(i, 0, n - 1) for i, n in zip(index, sizes)]
+        at = tuple(Tensor._make(i, False, None, 0) for i in np.broadcast_arrays(batch, *clipped))
+        return channels_last[at] * Tensor._make(inside[..., None].astype(x.dtype), False, None, 0)
 
     if mode == "nearest":
-        out = read(np.rint(iy.array).astype(np.int64), np.rint(ix.array).astype(np.int64))
+        out = read([np.rint(c.array).astype(np.int64) for c in coords])
     else:
-        x0, y0 = np.floor(ix.array), np.floor(iy.array)
-        wx1 = (ix - Tensor._make(x0, False, None, 0)).unsqueeze(-1)
-        wy1 = (iy - Tensor._make(y0, False, None, 0)).unsqueeze(-1)
-        wx0, wy0 = 1 - wx1, 1 - wy1
-        x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
-        out = (
-            read(y0, x0) * (wy0 * wx0)
-            + read(y0, x0 + 1) * (wy0 * wx1)
-            + read(y0 + 1, x0) * (wy1 * wx0)
-            + read(y0 + 1, x0 + 1) * (wy1 * wx1)
-        )
-    return out.permute(0, 3, 1, 2)
+        lows = [np.floor(c.array) for c in coords]
+        highs = [(c - Tensor._make(lo, False, None, 0)).unsqueeze(-1) for c, lo in zip(coords, lows)]
+        weights = [(1 - w_hi, w_hi) for w_hi in highs]  # (toward the low, the high neighbour)
+        lows = [lo.astype(np.int64) for lo in lows]
+        out = 0
+        for corner in itertools.product((0, 1), repeat=nd):
+            weight = weights[0][corner[0]]
+            for axis in range(1, nd):
+                weight = weight * weights[axis][corner[axis]]
+            out = out + read([lo + bit for lo, bit in zip(lows, corner)]) * weight
+    return deepnum.movedim(out, -1, 1)
