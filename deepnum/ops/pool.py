@@ -9,6 +9,8 @@ tie rule) or spreads it evenly over the window for the average.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from deepnum.autograd.function import Function
@@ -268,28 +270,28 @@ def adaptive_bounds(n: int, o: int):
     return (i * n) // o, -((-(i + 1) * n) // o)
 
 
-class AdaptiveMaxPool2d(Function):
-    """Max over the adaptive windows of ``adaptive_bounds``; returns values and flat indices."""
+class AdaptiveMaxPoolNd(Function):
+    """Max over the adaptive windows of ``adaptive_bounds`` along every spatial axis; returns
+    the values and the flat per-plane indices of the first maxima."""
 
     @staticmethod
     def forward(ctx, x, out_size):
-        n, c, h, w = x.shape
-        idx = []
-        for length, o in zip((h, w), out_size):
+        n, c, *sizes = x.shape
+        nd = len(sizes)
+        flat = np.zeros((1,) * (2 * nd), dtype=np.int64)  # axes: the outputs, then window offsets
+        for axis, (length, o) in enumerate(zip(sizes, out_size)):
             start, end = adaptive_bounds(length, o)
             span = int((end - start).max())
             # pad short windows by repeating their last element: the max (and first argmax) stay
-            idx.append(np.minimum(start[:, None] + np.arange(span), end[:, None] - 1))
-        ih, iw = idx
-        flat = (ih[:, None, :, None] * w + iw[None, :, None, :]).reshape(
-            out_size[0], out_size[1], -1
-        )
-        vals = x.reshape(n, c, h * w)[:, :, flat]
-        arg = vals.argmax(axis=-1)
-        y = np.take_along_axis(vals, arg[..., None], axis=-1)[..., 0]
-        index = np.take_along_axis(np.broadcast_to(flat, vals.shape), arg[..., None], axis=-1)[
-            ..., 0
-        ]
+            idx = np.minimum(start[:, None] + np.arange(span), end[:, None] - 1)
+            shape = [1] * (2 * nd)
+            shape[axis], shape[nd + axis] = o, span
+            flat = flat * length + idx.reshape(shape)
+        flat = flat.reshape(*out_size, -1)
+        vals = x.reshape(n, c, -1)[:, :, flat]
+        arg = vals.argmax(axis=-1)[..., None]
+        y = np.take_along_axis(vals, arg, axis=-1)[..., 0]
+        index = np.take_along_axis(np.broadcast_to(flat, vals.shape), arg, axis=-1)[..., 0]
         ctx.index = index
         ctx.shape = x.shape
         return y, index
@@ -297,8 +299,9 @@ class AdaptiveMaxPool2d(Function):
     @staticmethod
     def backward(ctx, g, _g_index):
         if ctx.graph_mode:
-            raise RuntimeError("adaptive_max_pool2d: second derivatives are not supported")
-        n, c, h, w = ctx.shape
-        rows = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
-        gx = np.bincount((ctx.index + rows).ravel(), weights=g.ravel(), minlength=n * c * h * w)
+            raise RuntimeError("adaptive_max_pool: second derivatives are not supported")
+        n, c, *sizes = ctx.shape
+        plane = math.prod(sizes)
+        rows = np.arange(n * c).reshape((n, c) + (1,) * len(sizes)) * plane
+        gx = np.bincount((ctx.index + rows).ravel(), weights=g.ravel(), minlength=n * c * plane)
         return gx.astype(g.dtype, copy=False).reshape(ctx.shape), None

@@ -63,6 +63,10 @@ ADAPTIVE_CASES = [
     ("adaptive_max_pool2d", (2, 3, 9, 10), dict(output_size=(4, 3))),
     ("adaptive_max_pool2d", (2, 3, 5, 7), dict(output_size=(5, 9))),  # upsampling windows overlap
     ("adaptive_max_pool1d", (2, 3, 9), dict(output_size=4)),
+    ("adaptive_avg_pool3d", (2, 3, 5, 7, 6), dict(output_size=(2, 3, 4))),
+    ("adaptive_avg_pool3d", (3, 4, 4, 5), dict(output_size=(6, None, 1))),  # unbatched, upsampling
+    ("adaptive_max_pool3d", (2, 3, 5, 7, 6), dict(output_size=(2, 3, 4))),
+    ("adaptive_max_pool3d", (1, 2, 3, 4, 5), dict(output_size=(5, 2, 7))),  # windows overlap
 ]
 
 
@@ -140,6 +144,8 @@ def test_l2_pooling_is_window_norm():
         ("AdaptiveMaxPool2d", ((3, 4),), (2, 3, 9, 9)),
         ("AdaptiveMaxPool1d", (4,), (2, 3, 9)),
         ("MaxPool3d", (2,), (1, 2, 4, 4, 4)),
+        ("AdaptiveAvgPool3d", ((2, 3, 1),), (1, 2, 5, 6, 4)),
+        ("AdaptiveMaxPool3d", ((2, 3, 1),), (1, 2, 5, 6, 4)),
     ],
 )
 def test_modules_match_torch(cls, args, shape):
@@ -167,6 +173,9 @@ def test_gradcheck_float64():
     assert gc(lambda a: F.avg_pool2d(a, 3, 2, 1, ceil_mode=True, count_include_pad=False), (x,))
     assert gc(lambda a: F.adaptive_avg_pool2d(a, (2, 4)), (x,))
     assert gc(lambda a: F.adaptive_max_pool2d(a, (2, 4)), (x,))
+    x3 = deepnum.tensor(rng.standard_normal((1, 2, 3, 5, 4)), requires_grad=True)
+    assert gc(lambda a: F.adaptive_avg_pool3d(a, (2, 3, 3)), (x3,))
+    assert gc(lambda a: F.adaptive_max_pool3d(a, (2, 3, 3)), (x3,))
     assert gc(lambda a: F.lp_pool2d(a * a + 0.5, 2, 2), (x,))
     assert deepnum.autograd.gradgradcheck(lambda a: F.avg_pool2d(a, 2, 1, 1), (x,))
 
@@ -212,3 +221,15 @@ def test_max_pool_second_derivatives(kw):
     (tg,) = torch.autograd.grad((TF.max_pool2d(tx, **kw) ** 3).sum(), (tx,), create_graph=True)
     (tg**2).sum().backward()
     assert_close(x.grad, tx.grad)
+
+
+@pytest.mark.parametrize(
+    "name,shape,size",
+    [("adaptive_max_pool1d", (2, 3, 9), 4), ("adaptive_max_pool2d", (2, 3, 9, 7), (4, 3)),
+     ("adaptive_max_pool3d", (2, 2, 5, 6, 7), (2, 4, 3))],
+)
+def test_adaptive_max_pool_indices_match_torch(name, shape, size):
+    x = random_inputs(shape, requires_grad=False)[0]
+    _, idx = getattr(F, name)(x, size, return_indices=True)
+    _, tidx = getattr(TF, name)(torch.from_numpy(x.numpy().copy()), size, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy(), tidx.numpy())

@@ -13,7 +13,7 @@ import numpy as np
 import deepnum
 from deepnum.nn.functional.conv import _SPATIAL, ntuple
 from deepnum.ops.pool import (
-    AdaptiveMaxPool2d,
+    AdaptiveMaxPoolNd,
     AvgPoolNd,
     MaxPoolNd,
     adaptive_bounds,
@@ -35,8 +35,10 @@ __all__ = [
     "lp_pool2d",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
+    "adaptive_avg_pool3d",
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
+    "adaptive_max_pool3d",
     "max_unpool1d",
     "max_unpool2d",
     "max_unpool3d",
@@ -238,46 +240,59 @@ def _output_size(output_size, sizes, nd, name):
     return tuple(n if o is None else int(o) for o, n in zip(size, sizes))
 
 
+def adaptive_avg_poolnd(input, output_size, nd):
+    """Shared body of ``adaptive_avg_pool1d/2d/3d`` (and of ``interpolate(mode='area')``).
+
+    Average over adaptive windows, one spatial axis at a time: ``y = x ×_a A_a`` for each
+    axis a, with ``A_a`` of ``_adaptive_matrix`` (separable)."""
+    name = f"adaptive_avg_pool{nd}d"
+    x, unbatched = _batched(input, nd, name)
+    size = _output_size(output_size, x.shape[2:], nd, name)
+    y = x
+    for axis, (n, o) in enumerate(zip(x.shape[2:], size)):
+        averaging = _adaptive_matrix(n, o, x.dtype).t()
+        y = deepnum.movedim(deepnum.movedim(y, 2 + axis, -1) @ averaging, -1, 2 + axis)
+    return y.squeeze(0) if unbatched else y
+
+
 def adaptive_avg_pool1d(input, output_size):
     """Average over ``output_size`` windows ``[⌊iL/O⌋, ⌈(i+1)L/O⌉)``: a product ``x @ Aᵀ``."""
-    x, unbatched = _batched(input, 1, "adaptive_avg_pool1d")
-    (o,) = _output_size(output_size, x.shape[2:], 1, "adaptive_avg_pool1d")
-    y = x @ _adaptive_matrix(x.shape[2], o, x.dtype).t()
-    return y.squeeze(0) if unbatched else y
+    return adaptive_avg_poolnd(input, output_size, 1)
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Average over adaptive windows in H and W: ``y = A_H · x · A_Wᵀ`` (separable)."""
-    x, unbatched = _batched(input, 2, "adaptive_avg_pool2d")
-    oh, ow = _output_size(output_size, x.shape[2:], 2, "adaptive_avg_pool2d")
-    y = (
-        _adaptive_matrix(x.shape[2], oh, x.dtype)
-        @ x
-        @ _adaptive_matrix(x.shape[3], ow, x.dtype).t()
-    )
-    return y.squeeze(0) if unbatched else y
+    return adaptive_avg_poolnd(input, output_size, 2)
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Maximum over the adaptive windows of ``adaptive_avg_pool2d``."""
-    x, unbatched = _batched(input, 2, "adaptive_max_pool2d")
-    size = _output_size(output_size, x.shape[2:], 2, "adaptive_max_pool2d")
-    y, index = AdaptiveMaxPool2d.apply(x, size)
+def adaptive_avg_pool3d(input, output_size):
+    """Average over adaptive windows in D, H and W (separable, one axis at a time)."""
+    return adaptive_avg_poolnd(input, output_size, 3)
+
+
+def _adaptive_max_poolnd(input, output_size, return_indices, nd):
+    name = f"adaptive_max_pool{nd}d"
+    x, unbatched = _batched(input, nd, name)
+    size = _output_size(output_size, x.shape[2:], nd, name)
+    y, index = AdaptiveMaxPoolNd.apply(x, size)
     if unbatched:
         y, index = y.squeeze(0), index.squeeze(0)
     return (y, index) if return_indices else y
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """Maximum over adaptive 1-d windows."""
-    x, unbatched = _batched(input, 1, "adaptive_max_pool1d")
-    (o,) = _output_size(output_size, x.shape[2:], 1, "adaptive_max_pool1d")
-    y, index = AdaptiveMaxPool2d.apply(x.unsqueeze(2), (1, o))
-    y, index = y.squeeze(2), index.squeeze(2)
-    if unbatched:
-        y, index = y.squeeze(0), index.squeeze(0)
-    return (y, index) if return_indices else y
+    """Maximum over adaptive 1-d windows ``[⌊iL/O⌋, ⌈(i+1)L/O⌉)``."""
+    return _adaptive_max_poolnd(input, output_size, return_indices, 1)
 
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Maximum over the adaptive windows of ``adaptive_avg_pool2d``."""
+    return _adaptive_max_poolnd(input, output_size, return_indices, 2)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Maximum over adaptive windows in D, H and W."""
+    return _adaptive_max_poolnd(input, output_size, return_indices, 3)
 
 def _unpool_size(name, x, kernel, stride, padding, output_size, nd) -> tuple:
     """``(L − 1)·s + k − 2p`` per axis, or ``output_size`` (spatial, or with N and C in front)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 import deepnum
-from deepnum.nn.functional.pooling import _adaptive_matrix
+from deepnum.nn.functional.pooling import adaptive_avg_poolnd
 from deepnum.ops._util import as_tensor_arg
 from deepnum.tensor import Tensor
 
@@ -233,12 +233,12 @@ def interpolate(
             f"interpolate: input and output sizes should be greater than 0, but got input "
             f"{spatial} and output {sizes}"
         )
+    if mode == "area":
+        return adaptive_avg_poolnd(x, sizes, k)
     out = x
     for axis, (n_in, n_out, scale) in enumerate(zip(spatial, sizes, scales)):
         dim = axis + 2
-        if mode == "area":
-            out = _resample_along(out, dim, _adaptive_matrix(n_in, n_out, x.dtype))
-        elif mode == "bicubic":
+        if mode == "bicubic":
             matrix = _bicubic_matrix(n_in, n_out, scale, align_corners).astype(x.dtype)
             out = _resample_along(out, dim, deepnum.from_numpy(matrix))
         elif mode in _LINEAR:
