@@ -6,6 +6,7 @@ from deepnum.nn.functional.dropout import *  # noqa: F401,F403
 from deepnum.nn.functional.normalization import *  # noqa: F401,F403
 from deepnum.nn.functional.embedding import *  # noqa: F401,F403
 from deepnum.nn.functional.loss import *  # noqa: F401,F403
+from deepnum.nn.functional.ctc import *  # noqa: F401,F403
 from deepnum.nn.functional.conv import *  # noqa: F401,F403
 from deepnum.nn.functional.pooling import *  # noqa: F401,F403
 from deepnum.nn.functional.attention import *  # noqa: F401,F403

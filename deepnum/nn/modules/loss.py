@@ -14,6 +14,7 @@ from deepnum.ops._util import as_tensor_arg
 __all__ = [
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "QuadraticLoss", "BCELoss",
     "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss", "KLDivLoss", "GaussianNLLLoss",
+    "CTCLoss",
 ]
 
 
@@ -191,3 +192,54 @@ class GaussianNLLLoss(_Loss):
     def forward(self, input, target, var):
         return F.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
                                    reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification loss -log p(l | x); see ``F.ctc_loss``.
+
+    Sums the probability of every alignment of an unsegmented target sequence with the
+    input frames (Graves et al. 2006), e.g. for speech or handwriting recognition.
+    ``forward(log_probs, targets, input_lengths, target_lengths)``.
+
+    Args:
+        blank: class index of the blank. Default: 0.
+        reduction: ``'none'`` | ``'mean'`` (each loss divided by its target length, then
+            averaged over the batch) | ``'sum'``. Default: ``'mean'``.
+        zero_infinity: replace infinite losses (targets that cannot be aligned with the
+            input) and their gradients by zero. Default: False.
+
+    Shape:
+        log_probs: (T, N, C) or (T, C) log-probabilities (e.g. ``log_softmax(dim=-1)``).
+        targets: padded (N, S) or concatenated (sum(target_lengths),) class indices other
+            than ``blank``.
+        input_lengths, target_lengths: (N,) tensors, lists or tuples of ints.
+        output: () or, with ``reduction='none'``, (N,).
+
+    Examples:
+        >>> import deepnum
+        >>> from deepnum import nn
+        >>> ctc = nn.CTCLoss()
+        >>> log_probs = deepnum.full((2, 1, 2), 0.5).log().requires_grad_()
+        >>> loss = ctc(log_probs, deepnum.tensor([[1]]), [2], [1])
+        >>> loss.backward()
+        >>> round(loss.item(), 4)  # -log 3/4: the paths 1-, -1 and 11 each have probability 1/4
+        0.2877
+    """
+
+    def __init__(self, blank: int = 0, reduction: str = "mean",
+                 zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=self.blank,
+                          reduction=self.reduction, zero_infinity=self.zero_infinity)
+
+    def extra_repr(self) -> str:
+        parts = [super().extra_repr()]
+        if self.blank != 0:
+            parts.append(f"blank={self.blank}")
+        if self.zero_infinity:
+            parts.append("zero_infinity=True")
+        return ", ".join(filter(None, parts))
