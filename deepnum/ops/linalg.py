@@ -141,6 +141,7 @@ from deepnum.ops.linalg_functions import (  # noqa: E402
     eigvalsh,
     inv,
     logdet,
+    matrix_exp,
     matrix_norm,
     matrix_power,
     multi_dot,
@@ -161,6 +162,7 @@ TENSOR_METHODS = {
     "matmul": matmul, "__matmul__": matmul, "__rmatmul__": lambda self, other: matmul(other, self),
     "mm": mm, "bmm": bmm, "outer": outer, "ger": outer, "dot": dot, "mv": mv,
     "inverse": inv, "det": det, "logdet": logdet, "slogdet": slogdet, "matrix_power": matrix_power,
+    "matrix_exp": matrix_exp,
     "cholesky": cholesky,
 }
 UFUNCS = {"matmul": matmul}

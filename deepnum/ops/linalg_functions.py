@@ -308,6 +308,32 @@ def matrix_power(A, n: int) -> Tensor:
     return result
 
 
+_TAYLOR_DEGREE = 18
+
+
+def matrix_exp(A) -> Tensor:
+    """``exp(A) = Σ_j A^j / j!`` of (batches of) square matrices, by scaling and squaring.
+
+    ``exp(A) = exp(A / 2^s)^(2^s)`` with s the smallest integer making ``‖A / 2^s‖₁ ≤ 1``;
+    there the Taylor polynomial of degree 18 (Horner's rule) is exact to float64 precision
+    (remainder < 1/19! ≈ 8e-18), and s squarings follow. Only products and sums are used,
+    so its derivatives, to any order, come from them.
+    """
+    from deepnum.ops.creation import eye
+
+    a = _square("matrix_exp", as_tensor_arg(A))
+    largest_norm = float(np.abs(a.array).sum(axis=-2).max()) if a.array.size else 0.0
+    squarings = int(np.ceil(np.log2(largest_norm))) if largest_norm > 1 else 0
+    b = a / 2.0**squarings
+    identity = eye(a.shape[-1], dtype=a.dtype)
+    result = identity + b / _TAYLOR_DEGREE
+    for j in range(_TAYLOR_DEGREE - 1, 0, -1):
+        result = identity + (b @ result) / j
+    for _ in range(squarings):
+        result = result @ result
+    return result
+
+
 def multi_dot(tensors) -> Tensor:
     """Product of a chain of matrices (first and last may be vectors)."""
     from deepnum.ops.linalg import matmul

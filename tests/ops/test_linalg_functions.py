@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import deepnum
-from tests.helpers import assert_close
+from tests.helpers import assert_close, check_against_torch, random_inputs
 from tests.ops._common import compare
 
 
@@ -109,3 +109,21 @@ def test_top_level_norm_and_cross_keep_torch_semantics():
     with pytest.warns(UserWarning):
         ref = torch.cross(torch.tensor(a.numpy()), torch.tensor(a.flip(1).numpy()))
     assert_close(top, ref)
+
+
+@pytest.mark.parametrize("scale", [0.05, 1.0, 25.0])
+@pytest.mark.parametrize("shape", [(3, 3), (2, 5, 5)])
+def test_matrix_exp_against_torch(scale, shape):
+    (a,) = random_inputs(shape, dtype=np.float64, low=-scale, high=scale)
+    check_against_torch(deepnum.linalg.matrix_exp, torch.linalg.matrix_exp, [a], rtol=1e-9, atol=1e-9 * scale)
+    assert deepnum.autograd.gradcheck(deepnum.matrix_exp, (a,))
+
+
+def test_matrix_exp_of_a_rotation_generator():
+    # exp of the skew-symmetric generator [[0, -θ], [θ, 0]] is the rotation by θ
+    theta = 0.7
+    rot = deepnum.linalg.matrix_exp(deepnum.tensor([[0.0, -theta], [theta, 0.0]], dtype=deepnum.float64))
+    c, s = np.cos(theta), np.sin(theta)
+    np.testing.assert_allclose(rot.numpy(), [[c, -s], [s, c]], atol=1e-14)
+    with pytest.raises(RuntimeError, match="matrix_exp"):
+        deepnum.linalg.matrix_exp(deepnum.ones(2, 3))
