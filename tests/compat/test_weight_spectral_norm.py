@@ -40,6 +40,8 @@ def _assert_same_state_dict_layout(ours, theirs):
         (lambda nn: nn.Conv2d(2, 3, 3), (2, 2, 6, 6), 0),
         (lambda nn: nn.Linear(5, 3), (4, 5), None),
         (lambda nn: nn.Conv1d(2, 4, 3), (2, 2, 7), 1),
+        (lambda nn: nn.Conv1d(2, 4, 3), (2, 2, 7), -1),  # -1: over the whole tensor, as None
+        (lambda nn: nn.Conv1d(2, 4, 3), (2, 2, 7), -2),
     ],
 )
 def test_weight_norm_against_torch(make, shape, dim):

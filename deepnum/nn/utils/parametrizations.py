@@ -20,6 +20,7 @@ from deepnum.autograd.grad_mode import no_grad
 from deepnum.nn import functional as F
 from deepnum.nn.modules.module import Module
 from deepnum.nn.utils import parametrize
+from deepnum.nn.utils.weight_norm import norm_except_dim
 from deepnum.tensor import Tensor
 
 __all__ = ["orthogonal", "spectral_norm", "weight_norm"]
@@ -275,20 +276,6 @@ def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None 
 
 
 # ---------------------------------------------------------------------- weight norm
-def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
-    """‖v‖₂ over every dim but ``dim`` (kept with size 1); over all of v when dim is -1."""
-    if dim == -1:
-        return deepnum.norm(v)
-    if not -v.ndim <= dim < v.ndim:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [-{v.ndim}, {v.ndim - 1}], "
-            f"but got {dim})"
-        )
-    dim %= v.ndim
-    others = tuple(d for d in range(v.ndim) if d != dim)
-    return deepnum.norm(v, 2, others, keepdim=True) if others else v.abs()
-
-
 class _WeightNorm(Module):
     """w = g · v / ‖v‖ (Salimans & Kingma, 2016), the norm taken over every dim but ``dim``
     (over all of v for ``dim=None`` or -1). ``original0`` is g, ``original1`` is v."""
@@ -298,10 +285,10 @@ class _WeightNorm(Module):
         self.dim = -1 if dim is None else dim
 
     def forward(self, weight_g: Tensor, weight_v: Tensor) -> Tensor:
-        return weight_v * (weight_g / _norm_except_dim(weight_v, self.dim))
+        return weight_v * (weight_g / norm_except_dim(weight_v, self.dim))
 
     def right_inverse(self, weight: Tensor):
-        return _norm_except_dim(weight, self.dim), weight
+        return norm_except_dim(weight, self.dim), weight
 
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:

@@ -19,12 +19,19 @@ from deepnum.tensor import Tensor
 __all__ = ["weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm"]
 
 
-def _norm_except_dim(v: Tensor, dim) -> Tensor:
-    if dim is None or dim == -1 and v.ndim == 0:
+def norm_except_dim(v: Tensor, dim) -> Tensor:
+    """‖v‖₂ over every dim but ``dim`` (kept with size 1); over all of v when ``dim`` is None
+    or -1 (PyTorch's convention: -1 does not mean the last dim here)."""
+    if dim is None or dim == -1:
         return deepnum.norm(v)
-    dim = dim % v.ndim
-    axes = tuple(a for a in range(v.ndim) if a != dim)
-    return deepnum.norm(v, 2, axes, keepdim=True) if axes else v.abs()
+    if not -v.ndim <= dim < v.ndim:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [-{v.ndim}, {v.ndim - 1}], "
+            f"but got {dim})"
+        )
+    dim %= v.ndim
+    others = tuple(d for d in range(v.ndim) if d != dim)
+    return deepnum.norm(v, 2, others, keepdim=True) if others else v.abs()
 
 
 class _WeightNorm:
@@ -33,7 +40,7 @@ class _WeightNorm:
 
     def compute(self, module) -> Tensor:
         g, v = getattr(module, self.name + "_g"), getattr(module, self.name + "_v")
-        return v * (g / _norm_except_dim(v, self.dim))
+        return v * (g / norm_except_dim(v, self.dim))
 
     def __call__(self, module, inputs) -> None:
         object.__setattr__(module, self.name, self.compute(module))
@@ -57,7 +64,7 @@ def weight_norm(module, name: str = "weight", dim=0):
     fn = _WeightNorm(name, dim)
     del module._parameters[name]
     module.register_parameter(
-        name + "_g", Parameter(_norm_except_dim(weight, dim).detach().numpy().copy())
+        name + "_g", Parameter(norm_except_dim(weight, dim).detach().numpy().copy())
     )
     module.register_parameter(name + "_v", Parameter(weight.detach().numpy().copy()))
     object.__setattr__(module, name, fn.compute(module))
