@@ -79,6 +79,17 @@ def test_pool_matches_torch(name, shape, kw, dtype):
     )
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 8, 10), (2, 2, 7, 9), (1, 1, 2, 2), (3, 6, 6)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_2x2_with_ties_everywhere(shape, dtype):
+    """Values from {0, 1, 2}: most windows hold their maximum twice or more, in every
+    arrangement; the gradient must reach the first one in row-major order, as in PyTorch
+    (odd sizes: the last row / column belongs to no window and gets no gradient)."""
+    values = np.random.default_rng(sum(shape)).integers(0, 3, shape).astype(dtype)
+    x = deepnum.tensor(values, requires_grad=True)
+    check_against_torch(lambda a: F.max_pool2d(a, 2), lambda a: TF.max_pool2d(a, 2), [x])
+
+
 def test_max_pool_ties_go_to_first_maximum():
     """After a ReLU many windows are all zeros: the gradient goes to the first one (PyTorch)."""
     x = deepnum.tensor(
