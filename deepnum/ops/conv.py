@@ -101,18 +101,11 @@ class Windows:
     gathered at a time into a block that stays in the core's L2 cache (``CHUNK_BYTES``), and
     the weight gradient gathers them again instead of keeping the whole block: 1.8x faster
     forward for that layer, and the block is never stored.
-
-    Any layer whose whole block would exceed ``LARGE_BYTES`` is gathered in L3-sized chunks
-    for the same reason: writing and re-reading a block that large costs more than gathering
-    twice from an input nine times smaller (a 3×3 64→64 layer on 32 maps of 32×32, an 80 MB
-    block: forward 32% and forward + backward 14% faster, and 80 MB less memory).
     """
 
     CHUNK_BYTES = 384 * 1024  # a gathered chunk that stays in L2
     MIN_BYTES = 2 * 1024 * 1024  # smaller blocks stay in cache whole
     MAX_FILTERS = 8  # filters per group up to which the GEMM is memory-bound
-    LARGE_BYTES = 16 * 1024 * 1024  # larger blocks are gathered in chunks whatever the layer
-    LARGE_CHUNK_BYTES = 4 * 1024 * 1024  # ... of this size, which stays in the shared L3
 
     def __init__(self, view, groups: int, kernel_dims: int, ones_row: bool):
         self.view, self.groups, self.kernel_dims, self.ones_row = view, groups, kernel_dims, ones_row
@@ -124,11 +117,11 @@ class Windows:
 
     def plan(self, filters_per_group: int) -> "Windows":
         """Decide whether to gather in chunks (see the class docstring)."""
-        total = self.image_bytes * self.images
-        if filters_per_group <= self.MAX_FILTERS and total >= self.MIN_BYTES:
+        if (
+            filters_per_group <= self.MAX_FILTERS
+            and self.image_bytes * self.images >= self.MIN_BYTES
+        ):
             self.chunk = max(1, self.CHUNK_BYTES // self.image_bytes)
-        elif total >= self.LARGE_BYTES:
-            self.chunk = max(1, self.LARGE_CHUNK_BYTES // self.image_bytes)
         return self
 
     def block(self, start: int = 0, stop=None, out=None) -> np.ndarray:

@@ -406,19 +406,6 @@ def test_first_layer_of_lenet_is_gathered_in_chunks():
     assert Windows.MAX_FILTERS < 16
 
 
-def test_a_large_block_is_gathered_in_chunks_whatever_the_filter_count():
-    """A 3×3 64→64 layer over 32 maps of 32×32 (an 80 MB block) gathers a few images at a
-    time; its 16-map half-size twin (below the threshold) gathers the block whole."""
-    from deepnum.ops.conv import Windows, wide_windows
-
-    big = wide_windows(np.zeros((32, 64, 34, 34), np.float32), (3, 3), (1, 1), 1, True)
-    small = wide_windows(np.zeros((4, 64, 34, 34), np.float32), (3, 3), (1, 1), 1, True)
-    assert big.image_bytes * big.images > Windows.LARGE_BYTES
-    assert big.plan(64).chunk is not None
-    assert big.chunk * big.image_bytes <= Windows.LARGE_CHUNK_BYTES
-    assert small.plan(64).chunk is None
-
-
 @pytest.mark.parametrize("groups", [1, 2])
 def test_conv_in_chunks_gradcheck_float64(chunked_windows, groups):
     """Finite differences through the chunked gather (forward and weight gradient)."""
