@@ -82,12 +82,36 @@ def test_batchnorm_gradcheck_float64_train_and_eval():
     finite_difference_check(bn, [x], list(bn.parameters()))
 
 
-def test_batchnorm_second_derivative_matches_torch():
-    x, w, b = random_inputs((6, 3), (3,), (3,), dtype=np.float64)
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 2, 5)])  # rows, or channel planes
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_second_derivative_matches_torch(shape, training):
+    x, w, b = random_inputs(shape, (3,), (3,), dtype=np.float64)
+    stats = [np.random.default_rng(2).uniform(0.5, 2.0, 3) for _ in range(2)]
+    dn_stats, torch_stats = [deepnum.tensor(s) for s in stats], [torch.tensor(s) for s in stats]
+
+    def second(lib, F_, stat):
+        return lambda x, w, b: lib.autograd.grad(
+            (F_.batch_norm(x, *stat, w, b, training) ** 3).sum(), [x], create_graph=True
+        )[0]
+
     check_against_torch(
-        lambda x, w, b: deepnum.autograd.grad((F.batch_norm(x, None, None, w, b, True) ** 3).sum(), [x], create_graph=True)[0],
-        lambda x, w, b: torch.autograd.grad((torch.nn.functional.batch_norm(x, None, None, w, b, True) ** 3).sum(), [x], create_graph=True)[0],
-        [x, w, b],
+        second(deepnum, F, dn_stats), second(torch, torch.nn.functional, torch_stats), [x, w, b]
+    )
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_planes_with_a_frozen_weight_match_torch(training):
+    """Only x and β want gradients: the per-channel sums skip what is not needed."""
+    (x,) = random_inputs((5, 4, 3, 6), dtype=np.float64)
+    w = deepnum.tensor(np.linspace(0.5, 2.0, 4))
+    (b,) = random_inputs((4,), dtype=np.float64)
+    stats = [np.random.default_rng(3).uniform(0.5, 2.0, 4) for _ in range(2)]
+    check_against_torch(
+        lambda x, b: F.batch_norm(x, *[deepnum.tensor(s) for s in stats], w, b, training),
+        lambda x, b: torch.nn.functional.batch_norm(
+            x, *[torch.tensor(s) for s in stats], torch.from_numpy(w.numpy()), b, training
+        ),
+        [x, b],
     )
 
 
