@@ -4,7 +4,7 @@ The model is ``deepnum.models.cnn.ResNet(layers=(3, 3, 3), widths=(16, 32, 64))`
 images (He et al.'s CIFAR ResNet-20: 3×3 convolutions, batch norm, identity and 1×1
 projection shortcuts, global average pool); the PyTorch twin has the same modules and the
 same ``state_dict`` keys. Each library keeps its own random initialisation (the arithmetic
-does not depend on the values). One call = one step of batch 64 on the same images:
+does not depend on the values). One call = one step of batch 64 on the same images (an epoch of one batch):
 forward, cross-entropy, backward, SGD with momentum 0.9.
 
 Run: ``python benchmarks/bench_resnet.py`` (``--no-memory`` to skip the memory subprocesses).
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import Case, main
+from common import Case, main, training_epoch
 
 BATCH, LAYERS, WIDTHS = 64, (3, 3, 3), (16, 32, 64)
 
@@ -74,22 +74,14 @@ def _torch_model():
 def make_deepnum():
     import deepnum
     from deepnum import nn, optim
-
     from deepnum.models.cnn import ResNet
 
     deepnum.manual_seed(0)
     model = ResNet(layers=LAYERS, widths=WIDTHS, in_channels=3)
     x, y = _data()
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-    xb, yb = deepnum.tensor(x), deepnum.tensor(y)
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(xb), yb).backward()
-        opt.step()
-
-    return step
+    batch = [(deepnum.tensor(x), deepnum.tensor(y))]
+    return training_epoch(model, opt, nn.CrossEntropyLoss(), batch)
 
 
 def make_torch():
@@ -99,15 +91,8 @@ def make_torch():
     model = _torch_model()
     x, y = _data()
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    xb, yb = torch.from_numpy(x), torch.from_numpy(y)
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(xb), yb).backward()
-        opt.step()
-
-    return step
+    batch = [(torch.from_numpy(x), torch.from_numpy(y))]
+    return training_epoch(model, opt, torch.nn.CrossEntropyLoss(), batch)
 
 
 CASES = [Case("ResNet-20 train step (b64, 32x32)", make_deepnum, make_torch, number=3)]
