@@ -1,5 +1,6 @@
 """``interpolate``/``Upsample``, ``pixel_shuffle``, ``normalize``, ``cosine_similarity``,
-``pairwise_distance`` against PyTorch: values and gradients, float32 and float64."""
+``pairwise_distance``, ``affine_grid``/``grid_sample`` against PyTorch: values and gradients,
+float32 and float64."""
 
 import numpy as np
 import pytest
@@ -219,3 +220,81 @@ def test_spatial_transformer_identity_and_gradcheck():
         ),
         (x, theta),
     )
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize(
+    "input_shape, grid_shape",
+    [((2, 3, 5, 6), (2, 4, 7, 2)), ((1, 2, 1, 4), (1, 3, 5, 2)), ((1, 1, 2, 1), (1, 4, 4, 2))],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_grid_sample_bicubic_against_torch(
+    padding_mode, align_corners, input_shape, grid_shape, dtype
+):
+    rng = np.random.default_rng(9)
+    x = deepnum.tensor(rng.standard_normal(input_shape).astype(dtype), requires_grad=True)
+    # inside the image and up to three image widths beyond it, where taps reach past the
+    # border on both sides and reflect several times
+    grid = deepnum.tensor(rng.uniform(-3.5, 3.5, grid_shape).astype(dtype), requires_grad=True)
+    kwargs = dict(mode="bicubic", padding_mode=padding_mode, align_corners=align_corners)
+    # float32: where the taps all read the same border pixel the grid gradient is a sum of
+    # sixteen terms of order one cancelling to 0, both libraries leave rounding noise ~1e-5
+    out = check_against_torch(
+        lambda a, b: F.grid_sample(a, b, **kwargs),
+        lambda a, b: TF.grid_sample(a, b, **kwargs),
+        [x, grid],
+        atol=1e-4 if dtype == np.float32 else None,
+    )
+    assert out.requires_grad  # else check_against_torch skips the gradients
+
+
+def test_grid_sample_bicubic_spatial_transformer_against_torch():
+    x = random_inputs((2, 3, 9, 8), dtype=np.float64)[0]
+    theta = deepnum.tensor(
+        [[[0.9, -0.3, 0.1], [0.2, 1.1, -0.2]], [[1.4, 0.1, 0.3], [0.0, 0.7, 0.05]]],
+        dtype=deepnum.float64,
+        requires_grad=True,
+    )
+    size, kwargs = (2, 3, 6, 7), dict(align_corners=False)
+    check_against_torch(
+        lambda a, t: F.grid_sample(a, F.affine_grid(t, size, **kwargs), mode="bicubic", **kwargs),
+        lambda a, t: TF.grid_sample(a, TF.affine_grid(t, size, **kwargs), mode="bicubic", **kwargs),
+        [x, theta],
+    )
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_bicubic_reads_pixel_centres_exactly(align_corners):
+    # W(0) = 1 and W(±1) = W(±2) = 0: at a pixel centre only that pixel counts
+    x = random_inputs((1, 2, 4, 5), dtype=np.float64, requires_grad=False)[0]
+    theta = deepnum.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]], dtype=deepnum.float64)
+    grid = F.affine_grid(theta, x.shape, align_corners=align_corners)
+    same = F.grid_sample(x, grid, mode="bicubic", align_corners=align_corners)
+    np.testing.assert_allclose(same.numpy(), x.numpy(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_bicubic_gradcheck(padding_mode, align_corners):
+    rng = np.random.default_rng(4)
+    x = deepnum.tensor(rng.standard_normal((1, 2, 3, 4)), requires_grad=True)
+    grid = deepnum.tensor(rng.uniform(-2.2, 2.2, (1, 3, 2, 2)), requires_grad=True)
+    kwargs = dict(mode="bicubic", padding_mode=padding_mode, align_corners=align_corners)
+    assert gradcheck(lambda a, b: F.grid_sample(a, b, **kwargs), (x, grid))
+
+
+@pytest.mark.parametrize(
+    "input_shape, grid_shape, mode",
+    [((1, 1, 2, 3, 3), (1, 2, 2, 2, 3), "bicubic"), ((1, 1, 3, 3), (1, 2, 2, 2), "lanczos")],
+)
+def test_grid_sample_mode_errors_match_torch(input_shape, grid_shape, mode):
+    with pytest.raises(Exception) as theirs:
+        TF.grid_sample(
+            torch.zeros(input_shape), torch.zeros(grid_shape), mode=mode, align_corners=False
+        )
+    with pytest.raises(theirs.type):
+        F.grid_sample(deepnum.zeros(*input_shape), deepnum.zeros(*grid_shape), mode=mode)
+    if mode == "bicubic":
+        with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4-D input"):
+            F.grid_sample(deepnum.zeros(*input_shape), deepnum.zeros(*grid_shape), mode=mode)
