@@ -4,9 +4,10 @@ The images are a synthetic stand-in for MNIST that needs no download: ten classe
 fixed random 16x16 stroke pattern, seen shifted by up to one pixel under heavy noise.
 Train/test loops, Adadelta with StepLR, log_softmax + nll_loss and the accuracy idiom
 ``pred.eq(target.view_as(pred)).sum().item()`` are those of pytorch/examples/mnist; the
-device line picks the CPU when there is no GPU.
+device line picks the CPU when there is no GPU. With ``--logdir`` it logs losses, accuracy and
+a weight histogram for TensorBoard through ``torch.utils.tensorboard.SummaryWriter``.
 
-    python examples/pytorch_compat/image_classifier.py --epochs 3
+    python examples/pytorch_compat/image_classifier.py --epochs 3 --logdir runs/patterns
 """
 
 import argparse
@@ -68,7 +69,7 @@ class Net(nn.Module):
         return output
 
 
-def train(args, model, device, train_loader, optimizer, epoch):
+def train(args, model, device, train_loader, optimizer, epoch, writer=None):
     model.train()
     for batch_idx, (data, target) in enumerate(train_loader):
         data, target = data.to(device), target.to(device)
@@ -87,6 +88,9 @@ def train(args, model, device, train_loader, optimizer, epoch):
                     loss.item(),
                 )
             )
+            if writer is not None:
+                step = (epoch - 1) * len(train_loader) + batch_idx
+                writer.add_scalar("loss/train", loss.item(), step)
 
 
 def test(model, device, test_loader):
@@ -123,6 +127,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--log-interval", type=int, default=20)
     parser.add_argument("--save-model", action="store_true")
+    parser.add_argument("--logdir", help="write TensorBoard logs there")
     args = parser.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -138,10 +143,21 @@ def main(argv=None):
     model = Net().to(device)
     optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
     scheduler = StepLR(optimizer, step_size=1, gamma=args.gamma)
+    writer = None
+    if args.logdir:
+        from deepnum.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(args.logdir)
     for epoch in range(1, args.epochs + 1):
-        train(args, model, device, train_loader, optimizer, epoch)
+        train(args, model, device, train_loader, optimizer, epoch, writer)
         test_loss, accuracy = test(model, device, test_loader)
+        if writer is not None:
+            writer.add_scalar("loss/test", test_loss, epoch)
+            writer.add_scalar("accuracy/test", accuracy, epoch)
+            writer.add_histogram("fc2.weight", model.fc2.weight, epoch)
         scheduler.step()
+    if writer is not None:
+        writer.close()
 
     if args.save_model:
         torch.save(model.state_dict(), "pattern_cnn.pt")

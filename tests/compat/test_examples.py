@@ -23,12 +23,13 @@ import json, runpy, sys
 backend, path, argv = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 if backend == "torch":
     import torch, torch.nn, torch.nn.functional, torch.optim, torch.optim.lr_scheduler
-    import torch.utils, torch.utils.data, torch.distributions
+    import torch.utils, torch.utils.data, torch.distributions, torch.utils.tensorboard
     torch.set_num_threads(1)
     for name, module in {"deepnum": torch, "deepnum.nn": torch.nn, "deepnum.nn.functional": torch.nn.functional,
                          "deepnum.optim": torch.optim, "deepnum.optim.lr_scheduler": torch.optim.lr_scheduler,
                          "deepnum.utils": torch.utils, "deepnum.utils.data": torch.utils.data,
-                         "deepnum.distributions": torch.distributions}.items():
+                         "deepnum.distributions": torch.distributions,
+                         "deepnum.utils.tensorboard": torch.utils.tensorboard}.items():
         sys.modules[name] = module
 namespace = runpy.run_path(path, run_name="example")  # the main guard keeps it from running
 result = namespace["main"](argv)
@@ -86,6 +87,7 @@ def test_programs_are_written_for_pytorch(name):
         "deepnum.optim.lr_scheduler",
         "deepnum.utils.data",
         "deepnum.distributions",
+        "deepnum.utils.tensorboard",
     }
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -133,3 +135,28 @@ def test_program_learns_like_under_pytorch(name):
     assert check(theirs), f"the threshold is wrong: PyTorch itself gets {theirs}"
     assert check(ours), f"{name}: deepnum gets {ours}, PyTorch {theirs}"
     print(f"{name}: deepnum {ours} | PyTorch {theirs}")
+
+
+def _logged(logdir: Path) -> dict:
+    """tag -> steps of the scalars and histograms in a TensorBoard log folder (TensorBoard's reader)."""
+    accumulator = pytest.importorskip(
+        "tensorboard.backend.event_processing.event_accumulator"
+    ).EventAccumulator(str(logdir))
+    accumulator.Reload()
+    tags = accumulator.Tags()
+    logged = {tag: [e.step for e in accumulator.Scalars(tag)] for tag in tags["scalars"]}
+    logged.update({tag: [e.step for e in accumulator.Histograms(tag)] for tag in tags["histograms"]})
+    return logged
+
+
+def test_tensorboard_logs_are_the_same_under_both_libraries(tmp_path):
+    """``SummaryWriter`` in a PyTorch program: the same tags at the same steps, read back by
+    TensorBoard itself, whichever library wrote them."""
+    argv = ["--epochs", "2", "--n-train", "256", "--n-test", "100", "--log-interval", "2"]
+    logs = {}
+    for backend in ("deepnum", "torch"):
+        run_example("image_classifier", backend, argv + ["--logdir", str(tmp_path / backend)])
+        logs[backend] = _logged(tmp_path / backend)
+    assert set(logs["deepnum"]) == {"loss/train", "loss/test", "accuracy/test", "fc2.weight"}
+    assert logs["deepnum"] == logs["torch"]
+    assert logs["deepnum"]["loss/test"] == [1, 2]
