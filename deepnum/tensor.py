@@ -23,7 +23,7 @@ class Tensor:
         tensor([2., 4., 6.])
     """
 
-    # _view_of: (base tensor, index) when this tensor is a basic-indexing view of ``base``
+    # _view_of: (base tensor, index or ops.shape.ShapeView) when this tensor is a view of ``base``
     # (set by ``x[index]``), so that in-place ops recorded on the view also update the base.
     __slots__ = ("array", "requires_grad", "grad", "grad_fn", "output_nr", "_hooks", "_view_of", "__weakref__")
     __array_priority__ = 1000

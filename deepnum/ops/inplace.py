@@ -66,17 +66,24 @@ def apply_inplace(self: Tensor, op_name: str, compute, *args) -> Tensor:
     return self
 
 
-def _write_back(view: Tensor, base: Tensor, index) -> None:
-    """After a recorded in-place op on ``view = base[index]``, record ``base[index] = view`` too.
+def _write_back(view: Tensor, base: Tensor, how) -> None:
+    """After a recorded in-place op on a view of ``base``, record the change on ``base`` too.
 
-    This is PyTorch's rule that a view and its base change together: the base's new value
-    holds the view's result at ``index``, and gradients flow from the base into the view's
-    graph. The view then reads the base's new array again.
+    This is PyTorch's rule that a view and its base change together. For ``view = base[index]``
+    the base's new value holds the view's result at ``index`` (``base[index] = view``); for a
+    view that covers all of the base in another shape or order (``how`` a ``ShapeView``:
+    reshape, transpose...) the base's new value is the view's, mapped back. Gradients flow
+    from the base into the view's graph, and the view then reads the base's new array again.
     """
     from deepnum.ops.index_put import IndexPut
+    from deepnum.ops.shape import ShapeView
 
-    apply_inplace(base, "in-place operation on a view", lambda b, v: IndexPut.apply(b, v, index, False), view)
-    view.array = base.array[index]
+    if isinstance(how, ShapeView):
+        apply_inplace(base, "in-place operation on a view", lambda b, v: how.put(v), view)
+        view.array = how.take(base.array)
+        return
+    apply_inplace(base, "in-place operation on a view", lambda b, v: IndexPut.apply(b, v, how, False), view)
+    view.array = base.array[how]
 
 
 def _inplace(fn_name: str):

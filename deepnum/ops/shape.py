@@ -19,6 +19,32 @@ def _shape_arg(shape):
     return tuple(int(s) for s in shape)
 
 
+class ShapeView:
+    """How a view that holds all of its base's elements (a reshape or a permutation of its
+    dims) maps back onto the base, for in-place ops recorded on the view (ops/inplace.py)."""
+
+    def __init__(self, base_shape, view_shape=None, axes=None) -> None:
+        self.base_shape, self.view_shape, self.axes = base_shape, view_shape, axes
+
+    def put(self, view: Tensor) -> Tensor:
+        """The base's value given the view's, as a differentiable op."""
+        if self.axes is not None:
+            return Permute.apply(view, tuple(int(a) for a in np.argsort(self.axes)))
+        return Reshape.apply(view, self.base_shape)
+
+    def take(self, base: np.ndarray) -> np.ndarray:
+        """The view of a base array."""
+        return np.transpose(base, self.axes) if self.axes is not None else base.reshape(self.view_shape)
+
+
+def _as_view(out: Tensor, base: Tensor, how) -> Tensor:
+    """Mark ``out`` as a view of ``base`` when its array shares the base's memory (as
+    PyTorch's reshape, which copies only when the elements cannot be viewed)."""
+    if out is not base and np.may_share_memory(out.array, base.array):
+        out._view_of = (base, how)
+    return out
+
+
 class Reshape(Function):
     @staticmethod
     def forward(ctx, x, shape):
@@ -45,7 +71,7 @@ def reshape(input, *shape) -> Tensor:
         )
     if tuple(target) == x.shape:
         return x
-    return Reshape.apply(x, tuple(target))
+    return _as_view(Reshape.apply(x, tuple(target)), x, ShapeView(x.shape, tuple(target)))
 
 
 def view(input, *shape) -> Tensor:
@@ -80,7 +106,7 @@ def permute(input, *args, dims=None) -> Tensor:
     axes = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"permute: repeated dim in {list(dims)}")
-    return Permute.apply(x, axes)
+    return _as_view(Permute.apply(x, axes), x, ShapeView(x.shape, axes=axes))
 
 
 def transpose(input, dim0: int, dim1: int) -> Tensor:
@@ -93,7 +119,7 @@ def transpose(input, dim0: int, dim1: int) -> Tensor:
     axes = list(range(x.ndim))
     d0, d1 = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
     axes[d0], axes[d1] = axes[d1], axes[d0]
-    return Permute.apply(x, tuple(axes))
+    return _as_view(Permute.apply(x, tuple(axes)), x, ShapeView(x.shape, axes=tuple(axes)))
 
 
 swapaxes = swapdims = transpose
@@ -147,7 +173,7 @@ def unsqueeze(input, dim: int) -> Tensor:
     x = as_tensor_arg(input)
     d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
     shape = x.shape[:d] + (1,) + x.shape[d:]
-    return Reshape.apply(x, shape)
+    return _as_view(Reshape.apply(x, shape), x, ShapeView(x.shape, shape))
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -230,7 +256,8 @@ def narrow(input, dim: int, start: int, length: int) -> Tensor:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     from deepnum.ops.index import GetItem
 
-    return GetItem.apply(x, (slice(None),) * d + (slice(start, start + length),))
+    index = (slice(None),) * d + (slice(start, start + length),)
+    return _as_view(GetItem.apply(x, index), x, index)
 
 
 def _triangle(name, keep):

@@ -183,6 +183,59 @@ def test_recorded_inplace_on_a_view_reaches_the_base(case):
     assert_close(v.grad, tv.grad)
 
 
+SHAPE_VIEWS = {  # views that hold all of the base's elements, and narrow
+    "view_add_": lambda x, v: x.view(12, 2).add_(v),
+    "reshape_mul_": lambda x, v: x.reshape(-1).mul_(v),
+    "flatten_setitem": lambda x, v: x.flatten().__setitem__(slice(3, 7), v),
+    "transpose_setitem": lambda x, v: x.transpose(0, 2).__setitem__((1, 0), v),
+    "permute_mul_": lambda x, v: x.permute(2, 0, 1)[1].mul_(v),
+    "mT_add_": lambda x, v: x.mT.add_(v),
+    "unsqueeze_squeeze": lambda x, v: x.unsqueeze(1).squeeze(1)[2].sub_(v),
+    "narrow_mul_": lambda x, v: x.narrow(1, 1, 2).mul_(v),
+    "view_of_view": lambda x, v: x.view(3, 8).t()[2].add_(v),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SHAPE_VIEWS))
+def test_recorded_inplace_on_a_reshaped_or_permuted_view_reaches_the_base(case):
+    """``x.view(...).add_(v)``, ``x.transpose(0, 2)[1, 0] = v``... inside autograd change ``x``
+    and its graph as in PyTorch, and the view keeps reading the base."""
+    rng = np.random.default_rng(11)
+    a = deepnum.tensor(rng.standard_normal((3, 4, 2)).astype(np.float32), requires_grad=True)
+    v = deepnum.tensor(rng.standard_normal(()).astype(np.float32), requires_grad=True)
+    w = rng.standard_normal((3, 4, 2)).astype(np.float32)
+    ta, tv = to_torch(a), to_torch(v)
+    x, tx = a * 2, ta * 2
+    SHAPE_VIEWS[case](x, v)
+    SHAPE_VIEWS[case](tx, tv)
+    assert_close(x, tx)
+    (x * deepnum.tensor(w)).sum().backward()
+    (tx * torch.tensor(w)).sum().backward()
+    assert_close(a.grad, ta.grad)
+    assert_close(v.grad, tv.grad)
+
+
+def test_a_view_keeps_reading_its_base_after_a_recorded_inplace_op():
+    a = deepnum.ones(2, 3, requires_grad=True)
+    x = a * 1
+    flat = x.view(6)
+    flat.mul_(2)
+    x.add_(1)  # outside the view: PyTorch's view would see this too, deepnum's keeps its value
+    assert x.tolist() == [[3.0] * 3] * 2 and flat.tolist() == [2.0] * 6
+    with deepnum.no_grad():
+        y = deepnum.zeros(2, 3)
+        y.view(6)[0] = 5.0  # outside autograd every view shares the array
+    assert y[0, 0].item() == 5.0
+
+
+def test_a_reshape_that_copies_is_not_a_view():
+    a = deepnum.ones(2, 3, requires_grad=True)
+    x = a * 1
+    copy = x.t().reshape(6)  # not contiguous: reshape copies, in PyTorch too
+    copy.add_(1)
+    assert x.tolist() == [[1.0] * 3] * 2
+
+
 def test_inplace_on_a_view_of_a_leaf_raises_like_torch():
     a = deepnum.ones(2, 3, requires_grad=True)
     with pytest.raises(RuntimeError, match="a view of a leaf tensor that requires grad"):
