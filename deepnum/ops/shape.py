@@ -37,10 +37,12 @@ class ShapeView:
         return np.transpose(base, self.axes) if self.axes is not None else base.reshape(self.view_shape)
 
 
-def _as_view(out: Tensor, base: Tensor, how) -> Tensor:
-    """Mark ``out`` as a view of ``base`` when its array shares the base's memory (as
-    PyTorch's reshape, which copies only when the elements cannot be viewed)."""
+def _as_view(out: Tensor, base: Tensor, index=None, view_shape=None, axes=None) -> Tensor:
+    """Mark ``out`` as a view of ``base`` (``base[index]``, or a ``ShapeView`` of it) when its
+    array shares the base's memory (as PyTorch's reshape, which copies only when the
+    elements cannot be viewed)."""
     if out is not base and np.may_share_memory(out.array, base.array):
+        how = index if index is not None else ShapeView(base.shape, view_shape, axes)
         out._view_of = (base, how)
     return out
 
@@ -71,7 +73,7 @@ def reshape(input, *shape) -> Tensor:
         )
     if tuple(target) == x.shape:
         return x
-    return _as_view(Reshape.apply(x, tuple(target)), x, ShapeView(x.shape, tuple(target)))
+    return _as_view(Reshape.apply(x, tuple(target)), x, view_shape=tuple(target))
 
 
 def view(input, *shape) -> Tensor:
@@ -106,7 +108,7 @@ def permute(input, *args, dims=None) -> Tensor:
     axes = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"permute: repeated dim in {list(dims)}")
-    return _as_view(Permute.apply(x, axes), x, ShapeView(x.shape, axes=axes))
+    return _as_view(Permute.apply(x, axes), x, axes=axes)
 
 
 def transpose(input, dim0: int, dim1: int) -> Tensor:
@@ -119,7 +121,7 @@ def transpose(input, dim0: int, dim1: int) -> Tensor:
     axes = list(range(x.ndim))
     d0, d1 = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
     axes[d0], axes[d1] = axes[d1], axes[d0]
-    return _as_view(Permute.apply(x, tuple(axes)), x, ShapeView(x.shape, axes=tuple(axes)))
+    return _as_view(Permute.apply(x, tuple(axes)), x, axes=tuple(axes))
 
 
 swapaxes = swapdims = transpose
@@ -173,7 +175,7 @@ def unsqueeze(input, dim: int) -> Tensor:
     x = as_tensor_arg(input)
     d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
     shape = x.shape[:d] + (1,) + x.shape[d:]
-    return _as_view(Reshape.apply(x, shape), x, ShapeView(x.shape, shape))
+    return _as_view(Reshape.apply(x, shape), x, view_shape=shape)
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -257,7 +259,7 @@ def narrow(input, dim: int, start: int, length: int) -> Tensor:
     from deepnum.ops.index import GetItem
 
     index = (slice(None),) * d + (slice(start, start + length),)
-    return _as_view(GetItem.apply(x, index), x, index)
+    return _as_view(GetItem.apply(x, index), x, index=index)
 
 
 def _triangle(name, keep):

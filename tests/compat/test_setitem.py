@@ -215,6 +215,21 @@ def test_recorded_inplace_on_a_reshaped_or_permuted_view_reaches_the_base(case):
     assert_close(v.grad, tv.grad)
 
 
+def test_inplace_through_views_gradcheck_float64():
+    def f(a, v):
+        x = a * 1.5
+        x.view(4, 3).t()[1].mul_(v)
+        x.transpose(0, 1).narrow(0, 1, 2).add_(v * v)
+        return x * a
+
+    rng = np.random.default_rng(5)
+    a = deepnum.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    v = deepnum.tensor(rng.standard_normal(()), requires_grad=True)
+    assert deepnum.autograd.gradcheck(f, (a, v))
+    f(a, v).sum().backward()
+    assert v.grad.item() != 0  # the in-place ops on the views did reach x
+
+
 def test_a_view_keeps_reading_its_base_after_a_recorded_inplace_op():
     a = deepnum.ones(2, 3, requires_grad=True)
     x = a * 1

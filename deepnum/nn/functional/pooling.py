@@ -240,6 +240,11 @@ def _output_size(output_size, sizes, nd, name):
     return tuple(n if o is None else int(o) for o, n in zip(size, sizes))
 
 
+def resample_along(x: Tensor, dim: int, matrix: Tensor) -> Tensor:
+    """``y[..., o, ...] = Σ_i matrix[o, i] · x[..., i, ...]`` along ``dim``: one matrix product."""
+    return deepnum.movedim(deepnum.movedim(x, dim, -1) @ matrix.t(), -1, dim)
+
+
 def adaptive_avg_poolnd(input, output_size, nd):
     """Shared body of ``adaptive_avg_pool1d/2d/3d`` (and of ``interpolate(mode='area')``).
 
@@ -250,8 +255,7 @@ def adaptive_avg_poolnd(input, output_size, nd):
     size = _output_size(output_size, x.shape[2:], nd, name)
     y = x
     for axis, (n, o) in enumerate(zip(x.shape[2:], size)):
-        averaging = _adaptive_matrix(n, o, x.dtype).t()
-        y = deepnum.movedim(deepnum.movedim(y, 2 + axis, -1) @ averaging, -1, 2 + axis)
+        y = resample_along(y, 2 + axis, _adaptive_matrix(n, o, x.dtype))
     return y.squeeze(0) if unbatched else y
 
 

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 import deepnum
-from deepnum.nn.functional.pooling import adaptive_avg_poolnd
+from deepnum.nn.functional.pooling import adaptive_avg_poolnd, resample_along
 from deepnum.ops._util import as_tensor_arg
 from deepnum.tensor import Tensor
 
@@ -94,17 +94,24 @@ _CUBIC_A = -0.75  # Keys' cubic convolution parameter, PyTorch's (and OpenCV's) 
 _ANTIALIAS_CUBIC_A = -0.5  # antialiased bicubic follows PIL, which uses Keys' own choice
 
 
+def _step(in_size: int, out_size: int, scale, align_corners=False) -> float:
+    """Input pixels per output pixel ``s``: ``(in−1)/(out−1)`` (0 for one output) with
+    ``align_corners``, else ``1/scale_factor`` if given, else ``in/out``."""
+    if align_corners:
+        return (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+    return 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
+
+
 def _source_index(out_size: int, in_size: int, scale, mode: str, align_corners):
     """Where output position i reads from, in input coordinates (PyTorch's conventions)."""
     dst = np.arange(out_size, dtype=np.float64)
     if mode in ("nearest", "nearest-exact"):
-        s = in_size / out_size if scale is None else 1.0 / scale
+        s = _step(in_size, out_size, scale)
         src = np.floor((dst + 0.5) * s) if mode == "nearest-exact" else np.floor(dst * s)
         return np.minimum(src.astype(np.int64), in_size - 1)
     if align_corners:
-        return dst * ((in_size - 1) / (out_size - 1) if out_size > 1 else 0.0)
-    s = in_size / out_size if scale is None else 1.0 / scale
-    src = (dst + 0.5) * s - 0.5
+        return dst * _step(in_size, out_size, scale, True)
+    src = (dst + 0.5) * _step(in_size, out_size, scale) - 0.5
     return src if mode == "bicubic" else np.maximum(src, 0.0)
 
 
@@ -159,18 +166,10 @@ _ANTIALIAS_KERNELS = {
 }
 
 
-def _antialias_step(in_size: int, out_size: int, scale, align_corners) -> float:
-    """Input pixels per output pixel ``s``: ``(in−1)/(out−1)`` (0 for one output) with
-    ``align_corners``, else ``1/scale_factor`` if given, else ``in/out``."""
-    if align_corners:
-        return (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
-    return 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
-
-
 def _antialias_matrix(in_size: int, out_size: int, scale, align_corners, mode: str) -> np.ndarray:
     """``M (out, in)`` of antialiased (PIL-style) resampling along one axis.
 
-    With step ``s`` (``_antialias_step``) and stretch ``σ = max(s, 1)``, output i is centred at
+    With step ``s`` (``_step``) and stretch ``σ = max(s, 1)``, output i is centred at
     ``c_i = s·(i + ½)`` in input coordinates, whose pixel j covers ``[j, j + 1)``, and
 
         ``M[i, j] = K((j + ½ − c_i)/σ) / Σ_j' K((j' + ½ − c_i)/σ)``
@@ -184,19 +183,13 @@ def _antialias_matrix(in_size: int, out_size: int, scale, align_corners, mode: s
     """
     if in_size == out_size:
         return np.eye(in_size)
-    step = _antialias_step(in_size, out_size, scale, align_corners)
+    step = _step(in_size, out_size, scale, align_corners)
     stretch = max(step, 1.0)
     centres = step * (np.arange(out_size) + 0.5)
     offsets = (np.arange(in_size) + 0.5)[None, :] - centres[:, None]
     weights = _ANTIALIAS_KERNELS[mode](offsets / stretch)
     totals = weights.sum(axis=1, keepdims=True)
     return weights / np.where(totals == 0, 1.0, totals)
-
-
-def _resample_along(x: Tensor, dim: int, matrix: Tensor) -> Tensor:
-    """``y[..., o, ...] = Σ_i matrix[o, i] · x[..., i, ...]`` along ``dim``: one matrix product."""
-    moved = deepnum.movedim(x, dim, -1)
-    return deepnum.movedim(moved @ matrix.t(), -1, dim)
 
 
 def _check_antialias(mode: str, spatial_dims: int) -> None:
@@ -313,10 +306,10 @@ def interpolate(
         dim = axis + 2
         if antialias:
             matrix = _antialias_matrix(n_in, n_out, scale, align_corners, mode).astype(x.dtype)
-            out = _resample_along(out, dim, deepnum.from_numpy(matrix))
+            out = resample_along(out, dim, deepnum.from_numpy(matrix))
         elif mode == "bicubic":
             matrix = _bicubic_matrix(n_in, n_out, scale, align_corners).astype(x.dtype)
-            out = _resample_along(out, dim, deepnum.from_numpy(matrix))
+            out = resample_along(out, dim, deepnum.from_numpy(matrix))
         elif mode in _LINEAR:
             src = _source_index(n_out, n_in, scale, mode, align_corners)
             lo = np.floor(src).astype(np.int64)
