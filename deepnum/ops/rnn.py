@@ -165,6 +165,20 @@ def _transposed_to_internal(w: np.ndarray, block: int = 32) -> np.ndarray:
     return out
 
 
+def _swap_leading_axes(a: np.ndarray) -> np.ndarray:
+    """``a.transpose(1, 0, 2)`` made C-contiguous, for a C-contiguous 3-D ``a``: its last-axis
+    rows stay whole, so each row moves as one opaque item (a structured ``void`` view). NumPy
+    then copies T * G items instead of running T * G inner loops of N elements: 0.4 ms
+    instead of 0.7 ms for the (50, 1024, 32) gate gradients of the LSTM benchmark."""
+    A, B, C = a.shape
+    if C == 0:
+        return np.empty((B, A, C), a.dtype)
+    row = np.dtype((np.void, C * a.itemsize))
+    out = np.empty((B, A, C), a.dtype)
+    out.view(row).reshape(B, A)[...] = a.view(row).reshape(A, B).T
+    return out
+
+
 def _to_pytorch(a: np.ndarray) -> np.ndarray:
     """Rows of ``a`` from the kernel's gate order back to PyTorch's."""
     out = np.empty_like(a)
@@ -173,17 +187,28 @@ def _to_pytorch(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _project_columns(x, w_ih):
-    """W_ih x_t^T for every t as (T, G, N) blocks. A ``w_ih`` with one column more than x has
-    features carries the bias there, multiplied by a row of ones appended to x (cheaper than
-    broadcasting the bias over T * N columns)."""
+def _step_operands(x, h0, w_hh, w_ih, bias, reverse):
+    """The operands of the per-step product ``W [h_t; x_t; 1]`` (column layout).
+
+    ``W`` = [W_hh | W_ih | b_ih + b_hh] in the kernel's gate order, sigmoid rows halved; ``Z``
+    of shape (T+1, P+I+1, N) holds at step t's slot the state ``h^T`` (rows :P, written by
+    the step before), ``x_t^T`` and a row of ones (the bias; absent without bias). One
+    product per step then does the recurrent product, the input projection and the bias,
+    and writes the pre-activations in place: 2.95 ms instead of 3.3 ms over the benchmark's
+    50 steps for one batched input-projection GEMM plus the recurrent products and their sums.
+    """
     T, N, I = x.shape
-    if w_ih.shape[1] == I:
-        return np.matmul(w_ih, x.transpose(0, 2, 1))
-    x1 = np.empty((T, I + 1, N), x.dtype)
-    x1[:, :I] = x.transpose(0, 2, 1)
-    x1[:, I] = 1
-    return np.matmul(w_ih, x1)
+    P = w_hh.shape[1]
+    blocks = [w_hh, w_ih] if bias is None else [w_hh, w_ih, bias[:, None]]
+    w = _to_internal(np.concatenate(blocks, axis=1), 0.5)
+    z = np.empty((T + 1, w.shape[1], N), x.dtype)
+    inputs = z[1:] if reverse else z[:-1]  # x_t sits in the slot of the state before step t
+    inputs[:, P : P + I] = x.transpose(0, 2, 1)
+    z[0 if reverse else T, P:] = 0  # the slot after the last step takes no input
+    if bias is not None:
+        inputs[:, P + I] = 1
+    z[T if reverse else 0, :P] = h0.T
+    return w, z
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
@@ -204,22 +229,19 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     T, N, _ = x.shape
     H, P = w_hh.shape[0] // 4, w_hh.shape[1]
     dtype = x.dtype
-    w_in = w_ih if b_ih is None else np.concatenate([w_ih, (b_ih + b_hh)[:, None]], axis=1)
-    acts = _project_columns(x, _to_internal(w_in, 0.5))
+    w, z = _step_operands(x, h0, w_hh, w_ih, None if b_ih is None else b_ih + b_hh, reverse)
+    hsT = z[:, :P]  # (T+1, P, N) states, h0 at the start of the direction
     first, last = (T, 0) if reverse else (0, T)
-    hsT = np.empty((T + 1, P, N), dtype)
     csT = np.empty((T + 1, H, N), dtype)
-    hsT[first], csT[first] = h0.T, c0.T
+    csT[first] = c0.T
+    acts = np.empty((T, 4 * H, N), dtype)
     tcsT = np.empty((T, H, N), dtype)
     hhsT = np.empty((T, H, N), dtype) if w_hr is not None else None
-    w_hh_s = _to_internal(w_hh, 0.5)
     padded = None if mask is None else (mask[:, :, 0] == 0)[:, None, :]  # (T, 1, N)
-    rec = np.empty((4 * H, N), dtype)
     ig = np.empty((H, N), dtype)
     for t in _steps(T, reverse):
         before, after = (t + 1, t) if reverse else (t, t + 1)
-        a = acts[t]
-        a += np.matmul(w_hh_s, hsT[before], out=rec)
+        a = np.matmul(w, z[before], out=acts[t])
         np.tanh(a, out=a)
         s = a[: 3 * H]
         s *= 0.5
@@ -301,7 +323,7 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True, need_state=True):
         if valid is not None:
             dhT += dh_keep
             dcT += dc_keep
-    flat = np.ascontiguousarray(dgates.transpose(1, 0, 2)).reshape(G, T * N)
+    flat = _swap_leading_axes(dgates).reshape(G, T * N)
     hprev = hs[1:] if reverse else hs[:-1]
     dw_ih_p = flat @ x.reshape(T * N, -1)
     dw_hh_p = flat @ hprev.reshape(T * N, -1)
