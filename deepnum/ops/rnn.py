@@ -141,22 +141,26 @@ def _gate_blocks(H: int):
             (slice(3 * H, 4 * H), slice(2 * H, 3 * H)))
 
 
-def _to_internal(a: np.ndarray, sigmoid_scale=None) -> np.ndarray:
-    """Rows of ``a`` (gates first) in the kernel's order, the sigmoid gates' rows times
-    ``sigmoid_scale``: one pass of block copies."""
-    H = a.shape[0] // 4
-    out = np.empty_like(a)
+def _to_internal(columns: list, sigmoid_scale=None) -> np.ndarray:
+    """The matrices ``columns`` (gates along their rows) side by side, rows in the kernel's
+    order and the sigmoid gates' rows times ``sigmoid_scale``: one pass of block copies."""
+    H = columns[0].shape[0] // 4
+    out = np.empty((4 * H, sum(c.shape[1] for c in columns)), columns[0].dtype)
     for k, (mine, theirs) in enumerate(_gate_blocks(H)):
-        if sigmoid_scale is not None and k < 2:
-            np.multiply(a[theirs], sigmoid_scale, out=out[mine])
-        else:
-            out[mine] = a[theirs]
+        start = 0
+        for c in columns:
+            dst = out[mine, start : start + c.shape[1]]
+            start += c.shape[1]
+            if sigmoid_scale is not None and k < 2:
+                np.multiply(c[theirs], sigmoid_scale, out=dst)
+            else:
+                dst[...] = c[theirs]
     return out
 
 
-def _transposed_to_internal(w: np.ndarray, block: int = 32) -> np.ndarray:
-    """``_to_internal(w).T``, C-contiguous, in one pass of cache-sized blocks
-    (3x faster than ``np.ascontiguousarray(w.T)`` for a 1024 x 256 weight)."""
+def _transposed_to_internal(w: np.ndarray, block: int = 64) -> np.ndarray:
+    """``_to_internal([w]).T``, C-contiguous, in one pass of cache-sized blocks
+    (about 1.5x faster than ``np.ascontiguousarray(w.T)`` for a 1024 x 256 weight, cold)."""
     out = np.empty(w.shape[::-1], w.dtype)
     for mine, theirs in _gate_blocks(w.shape[0] // 4):
         for i in range(0, mine.stop - mine.start, block):
@@ -200,7 +204,7 @@ def _step_operands(x, h0, w_hh, w_ih, bias, reverse):
     T, N, I = x.shape
     P = w_hh.shape[1]
     blocks = [w_hh, w_ih] if bias is None else [w_hh, w_ih, bias[:, None]]
-    w = _to_internal(np.concatenate(blocks, axis=1), 0.5)
+    w = _to_internal(blocks, 0.5)
     z = np.empty((T + 1, w.shape[1], N), x.dtype)
     inputs = z[1:] if reverse else z[:-1]  # x_t sits in the slot of the state before step t
     inputs[:, P : P + I] = x.transpose(0, 2, 1)
@@ -328,7 +332,7 @@ def lstm_backward(dout, dh, dc, cache, need_dx=True, need_state=True):
     dw_ih_p = flat @ x.reshape(T * N, -1)
     dw_hh_p = flat @ hprev.reshape(T * N, -1)
     db_p = flat @ np.ones(T * N, dtype)
-    dx = (flat.T @ _to_internal(w_ih)).reshape(T, N, -1) if need_dx else None
+    dx = (flat.T @ _to_internal([w_ih])).reshape(T, N, -1) if need_dx else None
     dw_ih, dw_hh, db = _to_pytorch(dw_ih_p), _to_pytorch(dw_hh_p), _to_pytorch(db_p)
     dw_hr = None
     if w_hr is not None:
