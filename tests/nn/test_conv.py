@@ -406,6 +406,67 @@ def test_first_layer_of_lenet_is_gathered_in_chunks():
     assert Windows.MAX_FILTERS < 16
 
 
+def test_no_grad_rule_chunks_large_blocks_only_when_no_backward_follows():
+    """A 3x3 64->64 layer over 32 maps of 32x32 (an 80 MB block) is gathered whole for
+    training and in chunks under no_grad; a small block stays whole either way."""
+    from deepnum.ops.conv import Windows, wide_windows
+
+    big = wide_windows(np.zeros((32, 64, 34, 34), np.float32), (3, 3), (1, 1), 1, True)
+    assert big.plan(64).chunk is None
+    assert 1 <= big.plan(64, keep=False).chunk < 32
+    assert big.chunk * big.image_bytes <= max(big.image_bytes, Windows.NO_GRAD_CHUNK_BYTES)
+    small = wide_windows(np.zeros((2, 64, 10, 10), np.float32), (3, 3), (1, 1), 1, True)
+    assert small.plan(64, keep=False).chunk is None
+
+
+@pytest.mark.parametrize(
+    "xs,ws,kw",
+    [
+        ((9, 8, 12, 12), (16, 8, 3, 3), dict(padding=1)),  # wide rows
+        ((9, 8, 13, 12), (16, 4, 3, 3), dict(stride=2, padding=1, groups=2)),  # im2col
+        ((9, 6, 20), (12, 6, 5), dict(padding=2)),
+        ((5, 4, 6, 7, 6), (8, 4, 3, 3, 3), dict(padding=1)),
+    ],
+)
+def test_no_grad_conv_in_chunks_matches_torch_and_the_training_path(monkeypatch, xs, ws, kw):
+    """Under no_grad a large block is gathered in chunks (thresholds lowered so these small
+    cases take that path, two images per chunk): the output is PyTorch's and the same as
+    with gradients on."""
+    import torch
+
+    from deepnum.ops.conv import Windows
+
+    nd = len(ws) - 2
+    rng = np.random.default_rng(sum(xs))
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in (xs, ws, (ws[0],)))
+    image_bytes = []
+    plan = Windows.plan
+
+    def spy(self, filters_per_group, keep=True):
+        image_bytes.append(self.image_bytes)
+        self.NO_GRAD_CHUNK_BYTES = 2 * self.image_bytes
+        out = plan(self, filters_per_group, keep)
+        chunks.append(out.chunk)
+        return out
+
+    chunks = []
+    monkeypatch.setattr(Windows, "NO_GRAD_MIN_BYTES", 0)
+    monkeypatch.setattr(Windows, "MAX_FILTERS", 0)
+    monkeypatch.setattr(Windows, "plan", spy)
+    conv = getattr(F, f"conv{nd}d")
+    params = [deepnum.tensor(a, requires_grad=True) for a in (w, b)]
+    with deepnum.no_grad():
+        fast = conv(deepnum.tensor(x), *params, **kw)
+    assert chunks == [2]
+    trained = conv(deepnum.tensor(x), *params, **kw)
+    assert chunks == [2, None]
+    expected = getattr(torch.nn.functional, f"conv{nd}d")(
+        *(torch.from_numpy(a) for a in (x, w, b)), **kw
+    )
+    np.testing.assert_allclose(fast.numpy(), expected.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(fast.numpy(), trained.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("groups", [1, 2])
 def test_conv_in_chunks_gradcheck_float64(chunked_windows, groups):
     """Finite differences through the chunked gather (forward and weight gradient)."""

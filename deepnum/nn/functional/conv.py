@@ -131,7 +131,10 @@ def convnd(
             f"the padded input size {padded} is smaller than the (dilated) kernel "
             f"size {effective}; input shape {tuple(input.shape)}"
         )
-    y = ConvNd.apply(x, weight, bias, stride, pads, dilation, groups)
+    keep = deepnum.is_grad_enabled() and any(  # a backward pass will want the im2col block
+        t is not None and t.requires_grad for t in (x, weight, bias)
+    )
+    y = ConvNd.apply(x, weight, bias, stride, pads, dilation, groups, keep)
     return y.squeeze(0) if unbatched else y
 
 
