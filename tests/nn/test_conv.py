@@ -467,6 +467,24 @@ def test_no_grad_conv_in_chunks_matches_torch_and_the_training_path(monkeypatch,
     np.testing.assert_allclose(fast.numpy(), trained.detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("images_per_chunk", [1, 2])
+@pytest.mark.parametrize(
+    "ws,kw",
+    [((6, 4, 3, 3), dict(padding=1)), ((6, 2, 3, 2), dict(padding=2, dilation=2, groups=2))],
+)
+def test_input_gradient_in_chunks_of_images_matches_torch(monkeypatch, images_per_chunk, ws, kw):
+    """The input gradient of a stride-1 2-d convolution is made a few images at a time
+    (``CACHED_BLOCK_BYTES``); five images in chunks of one or two (a shorter last chunk)."""
+    from deepnum.ops import conv
+
+    xs = (5, 4, 7, 6)
+    rows = max(ws[0] // kw.get("groups", 1) * ws[3], ws[1] * kw.get("groups", 1) * ws[2])
+    per_image = rows * 7 * (6 + 2 * kw["padding"]) * 4  # an upper bound of a chunk's block
+    monkeypatch.setattr(conv, "CACHED_BLOCK_BYTES", images_per_chunk * per_image)
+    inputs = random_inputs(xs, ws, (ws[0],), rng=np.random.default_rng(images_per_chunk))
+    check_against_torch(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), inputs)
+
+
 @pytest.mark.parametrize("groups", [1, 2])
 def test_conv_in_chunks_gradcheck_float64(chunked_windows, groups):
     """Finite differences through the chunked gather (forward and weight gradient)."""
