@@ -58,14 +58,6 @@ def blas_functions():
     return _functions
 
 
-def blas_functions():
-    """(set_num_threads, get_num_threads) of NumPy's OpenBLAS, or () if it is not OpenBLAS."""
-    global _functions
-    if _functions is None:
-        _functions = _probe()
-    return _functions
-
-
 class small_product:
     """Context: the products inside (``flops`` each) run on one BLAS thread if they are small
     (see the module docstring); the thread count is restored after."""

@@ -4,14 +4,16 @@ Why fused: an LSTM over T steps built from primitives records ~20 graph nodes pe
 the per-node overhead (not the arithmetic) dominates for the small matrices of a recurrent
 step. Here each layer-direction is one loop over time in NumPy, with
 
-* the input projection of all time steps done as one GEMM before the loop,
+* the input projection of all time steps done as one GEMM before the loop (the LSTM does it
+  inside its per-step product, see below),
 * the gate activations saved during the forward loop (003 §4.4: IFOG),
 * one backward loop (BPTT, 004 Ex. 6.23 remarks) that only does what must be sequential
   (the recurrent product ``dgates_t @ W_hh``), the weight gradients being one GEMM each
   over all time steps after the loop;
-* the LSTM in column layout (``lstm_forward``): its recurrent products take the shape
-  ``W (h_t)^T`` with contiguous operands, which OpenBLAS runs markedly faster for a small
-  batch (a 32 x 256 x 1024 product: 46 us instead of 85 us on two threads), and no step
+* the LSTM in column layout (``lstm_forward``): its per-step products take the shape
+  ``W [h_t; x_t; 1]`` with contiguous operands, which OpenBLAS runs markedly faster for a
+  small batch (a 32 x 256 x 1024 product: 46 us instead of 74 us on two threads), one
+  product doing the recurrent product, the input projection and the bias, and no step
   transposes anything. docs/performance.md has the profile against PyTorch.
 
 ``RNNStack`` chains the layers and directions of ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` in one
@@ -224,9 +226,9 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     * in the order (i, f, o, g) with the sigmoid rows of the weights halved, so that one tanh
       over the whole gate block gives all four activations: sigma(z) = (1 + tanh(z / 2)) / 2;
     * in column layout: the gates of step t are a contiguous (4H, N) block, states are (H, N).
-      The recurrent product is then ``W_hh h_t^T`` with both operands contiguous, the shape
-      OpenBLAS runs fastest for a small batch, and every element-wise step works on
-      contiguous blocks. The states are turned back to PyTorch's (T, N, H) once, at the end.
+      The per-step product is then ``W [h_t; x_t; 1]`` (``_step_operands``) with both
+      operands contiguous, the shape OpenBLAS runs fastest for a small batch, and every
+      element-wise step works on contiguous blocks. The states are turned back to PyTorch's (T, N, H) once, at the end.
 
     States live in (T+1, ., N) arrays written in place (``out=``): a step allocates nothing.
     """
