@@ -232,7 +232,7 @@ def _wide_transpose(gm: np.ndarray, w: np.ndarray, padded_shape, dilation) -> np
         gx, (kh, c, n, oh * wd), (dilation[0] * wd * it, h * wd * it, c * h * wd * it, it)
     )
     per = oh * wd  # columns per image
-    chunk = max(1, CACHED_BLOCK_BYTES // (max(og * kw, c * kh) * per * it))
+    chunk = max(1, CACHED_BLOCK_BYTES // (max(o * kw, c * kh) * per * it))
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         cols = shifted[..., start * per : stop * per].reshape(groups, og * kw, -1)

@@ -478,7 +478,7 @@ def test_input_gradient_in_chunks_of_images_matches_torch(monkeypatch, images_pe
     from deepnum.ops import conv
 
     xs = (5, 4, 7, 6)
-    rows = max(ws[0] // kw.get("groups", 1) * ws[3], ws[1] * kw.get("groups", 1) * ws[2])
+    rows = max(ws[0] * ws[3], ws[1] * kw.get("groups", 1) * ws[2])
     per_image = rows * 7 * (6 + 2 * kw["padding"]) * 4  # an upper bound of a chunk's block
     monkeypatch.setattr(conv, "CACHED_BLOCK_BYTES", images_per_chunk * per_image)
     inputs = random_inputs(xs, ws, (ws[0],), rng=np.random.default_rng(images_per_chunk))
