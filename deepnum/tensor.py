@@ -24,8 +24,13 @@ class Tensor:
     """
 
     # _view_of: (base tensor, index or ops.shape.ShapeView) when this tensor is a view of ``base``
-    # (set by ``x[index]``), so that in-place ops recorded on the view also update the base.
-    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "output_nr", "_hooks", "_view_of", "__weakref__")
+    # (set by ``x[index]``, reshape, transpose...), so that in-place ops recorded on the view
+    # also update the base; _views: weak references to this tensor's views, which read its
+    # new value after an in-place op recorded on it (ops/inplace.py).
+    __slots__ = (
+        "array", "requires_grad", "grad", "grad_fn", "output_nr", "_hooks", "_view_of", "_views",
+        "__weakref__",
+    )
     __array_priority__ = 1000
 
     def __init__(self, data=(), *sizes, dtype=None, requires_grad: bool = False) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from deepnum.autograd.function import Function
+from deepnum.ops.inplace import register_view
 from deepnum.tensor import Tensor
 
 _INDEX_ITEMS = (int, np.integer, slice, type(None), type(Ellipsis))
@@ -186,7 +187,7 @@ def getitem(x: Tensor, index) -> Tensor:
         idx = _masks_to_positions(idx)
     out = GetItem.apply(x, idx)
     if _is_basic(idx) and out.array.base is not None:
-        out._view_of = (x, idx)  # a view, as in PyTorch: in-place ops on it reach x (ops/inplace.py)
+        register_view(out, x, idx)  # a view, as in PyTorch: in-place ops on it reach x and back
     return out
 
 

@@ -4,9 +4,16 @@ Outside autograd (no grad needed, or under ``no_grad``) they write into the tens
 so views such as ``p.data`` see the change. On a non-leaf tensor that is part of a graph the
 op is recorded: the tensor is rebound to the result, and values saved for backward stay
 intact. On a leaf that requires grad they raise, as in PyTorch.
+
+Views behave as PyTorch's, which share their base's memory: an op recorded on a view is
+written back into its base (``_write_back``), and every live view of a tensor rebound by a
+recorded op is made again from the new value, as a view op recorded on it
+(``_refresh_views``), so it reads the new values and passes gradients to the new graph.
 """
 
 from __future__ import annotations
+
+import weakref
 
 import numpy as np
 
@@ -47,7 +54,9 @@ def apply_inplace(self: Tensor, op_name: str, compute, *args) -> Tensor:
         self.requires_grad = result.requires_grad
         view_of = getattr(self, "_view_of", None)
         if view_of is not None:
-            _write_back(self, *view_of)
+            _write_back(self, *view_of)  # the base's views, this one among them, are made again
+        else:
+            _refresh_views(self)
         return self
     from deepnum.autograd.grad_mode import no_grad
 
@@ -80,10 +89,44 @@ def _write_back(view: Tensor, base: Tensor, how) -> None:
 
     if isinstance(how, ShapeView):
         apply_inplace(base, "in-place operation on a view", lambda b, v: how.put(v), view)
-        view.array = how.take(base.array)
+    else:
+        apply_inplace(
+            base, "in-place operation on a view", lambda b, v: IndexPut.apply(b, v, how, False), view
+        )
+
+
+def register_view(view: Tensor, base: Tensor, how) -> Tensor:
+    """Record that ``view`` is ``base`` seen through ``how`` (an index or a ``ShapeView``).
+
+    The base keeps weak references to its views (a list, cheaper than a WeakSet), and drops
+    the dead ones whenever the list has doubled since it last did."""
+    view._view_of = (base, how)
+    views = getattr(base, "_views", None)
+    if views is None:
+        base._views = [weakref.ref(view)]
+        return view
+    views.append(weakref.ref(view))
+    if len(views) >= 8 and len(views) & (len(views) - 1) == 0:  # at 8, 16, 32...: prune
+        views[:] = [ref for ref in views if ref() is not None]
+    return view
+
+
+def _refresh_views(base: Tensor) -> None:
+    """Make every live view of ``base`` again from its new value (and their views in turn)."""
+    views = getattr(base, "_views", None)
+    if not views:
         return
-    apply_inplace(base, "in-place operation on a view", lambda b, v: IndexPut.apply(b, v, how, False), view)
-    view.array = base.array[how]
+    from deepnum.ops.index import GetItem
+    from deepnum.ops.shape import ShapeView
+
+    for view in [ref() for ref in views]:
+        if view is None:
+            continue
+        _, how = view._view_of
+        fresh = how.of(base) if isinstance(how, ShapeView) else GetItem.apply(base, how)
+        view.array, view.grad_fn, view.output_nr = fresh.array, fresh.grad_fn, fresh.output_nr
+        view.requires_grad = fresh.requires_grad
+        _refresh_views(view)
 
 
 def _inplace(fn_name: str):

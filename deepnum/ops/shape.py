@@ -10,6 +10,7 @@ import numpy as np
 
 from deepnum.autograd.function import Function
 from deepnum.ops._util import BroadcastTo, as_tensor_arg, normalize_dim
+from deepnum.ops.inplace import register_view
 from deepnum.tensor import Tensor
 
 
@@ -32,9 +33,11 @@ class ShapeView:
             return Permute.apply(view, tuple(int(a) for a in np.argsort(self.axes)))
         return Reshape.apply(view, self.base_shape)
 
-    def take(self, base: np.ndarray) -> np.ndarray:
-        """The view of a base array."""
-        return np.transpose(base, self.axes) if self.axes is not None else base.reshape(self.view_shape)
+    def of(self, base: Tensor) -> Tensor:
+        """The view of a base tensor, as a differentiable op."""
+        if self.axes is not None:
+            return Permute.apply(base, self.axes)
+        return Reshape.apply(base, self.view_shape)
 
 
 def _as_view(out: Tensor, base: Tensor, index=None, view_shape=None, axes=None) -> Tensor:
@@ -43,7 +46,7 @@ def _as_view(out: Tensor, base: Tensor, index=None, view_shape=None, axes=None) 
     elements cannot be viewed)."""
     if out is not base and np.may_share_memory(out.array, base.array):
         how = index if index is not None else ShapeView(base.shape, view_shape, axes)
-        out._view_of = (base, how)
+        register_view(out, base, how)
     return out
 
 
