@@ -98,8 +98,8 @@ def _write_back(view: Tensor, base: Tensor, how) -> None:
 def register_view(view: Tensor, base: Tensor, how) -> Tensor:
     """Record that ``view`` is ``base`` seen through ``how`` (an index or a ``ShapeView``).
 
-    The base keeps weak references to its views (a list, cheaper than a WeakSet), and drops
-    the dead ones whenever the list has doubled since it last did."""
+    The base keeps weak references to its views (a list, cheaper than a WeakSet) and drops
+    the dead ones whenever the list's length reaches a power of two from 8 on."""
     view._view_of = (base, how)
     views = getattr(base, "_views", None)
     if views is None:
