@@ -1,12 +1,13 @@
-"""ResNet-20 training step and inference on CIFAR-sized images, deepnum against PyTorch (no target: a report).
+"""ResNet-20 training step and inference on CIFAR-sized images, deepnum against PyTorch
+(no target: a report).
 
 The model is ``deepnum.models.cnn.ResNet(layers=(3, 3, 3), widths=(16, 32, 64))`` on 3×32×32
 images (He et al.'s CIFAR ResNet-20: 3×3 convolutions, batch norm, identity and 1×1
 projection shortcuts, global average pool); the PyTorch twin has the same modules and the
 same ``state_dict`` keys. Each library keeps its own random initialisation (the arithmetic
-does not depend on the values). One call = one step of batch 64 on the same images (an epoch of one batch):
-forward, cross-entropy, backward, SGD with momentum 0.9; the second case is one forward pass
-in evaluation mode under ``no_grad`` (inference).
+does not depend on the values). One call = one step of batch 64 on the same images (an
+epoch of one batch): forward, cross-entropy, backward, SGD with momentum 0.9; the second case
+is one forward pass in evaluation mode under ``no_grad`` (inference).
 
 Run: ``python benchmarks/bench_resnet.py`` (``--no-memory`` to skip the memory subprocesses).
 """
@@ -127,7 +128,12 @@ def make_torch_inference():
 
 CASES = [
     Case("ResNet-20 train step (b64, 32x32)", make_deepnum, make_torch, number=3),
-    Case("ResNet-20 inference (eval, no_grad)", make_deepnum_inference, make_torch_inference, number=5),
+    Case(
+        "ResNet-20 inference (eval, no_grad)",
+        make_deepnum_inference,
+        make_torch_inference,
+        number=5,
+    ),
 ]
 
 if __name__ == "__main__":

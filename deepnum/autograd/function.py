@@ -175,6 +175,12 @@ class Function:
         ])
 
 
+def will_record(*args) -> bool:
+    """Whether ``apply`` would record an op on ``args`` for backward: grad mode is on and a
+    tensor among them requires grad (for a forward pass that stores more when it will be)."""
+    return _GradMode.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+
+
 def _saved_kind(value, arrays, args, outs) -> tuple:
     for j, o in enumerate(outs):
         if value is o:

@@ -108,7 +108,8 @@ class Windows:
     When no gradient will be wanted, nobody needs the block after the product, so any large
     block is gathered in chunks of ``NO_GRAD_CHUNK_BYTES``, which stay in the caches between
     their gathering and their product: a 3×3 64→64 layer over 32 maps of 32×32 (an 80 MB
-    block) then runs in 10 ms instead of 14, ResNet-20's 16-filter layers in 3 ms instead of 5.4.
+    block) then runs in 10 ms instead of 14, ResNet-20's 16-filter layers in 3 ms instead of
+    5.4.
     """
 
     CHUNK_BYTES = 384 * 1024  # a gathered chunk that stays in L2
@@ -498,7 +499,9 @@ class ConvWeight(Function):
                 if need_x
                 else None
             )
-            gg = ConvNd.apply(x, h, None, stride, pads, dilation, groups, True) if need_g else None
+            gg = None
+            if need_g:
+                gg = ConvNd.apply(x, h, None, stride, pads, dilation, groups, True)
         else:
             gx = (
                 conv_input_grad(g, h, x.shape[2:], stride, pads, dilation, groups)

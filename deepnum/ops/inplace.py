@@ -17,14 +17,9 @@ import weakref
 
 import numpy as np
 
+from deepnum.autograd.function import will_record
 from deepnum.autograd.grad_mode import _GradMode
 from deepnum.tensor import Tensor
-
-
-def _records(self: Tensor, args) -> bool:
-    if not _GradMode.enabled:
-        return False
-    return self.requires_grad or any(isinstance(a, Tensor) and a.requires_grad for a in args)
 
 
 def apply_inplace(self: Tensor, op_name: str, compute, *args) -> Tensor:
@@ -34,7 +29,7 @@ def apply_inplace(self: Tensor, op_name: str, compute, *args) -> Tensor:
             f"{op_name}: a leaf tensor that requires grad is being used in an in-place "
             "operation; wrap it in deepnum.no_grad() or use an out-of-place op"
         )
-    if _records(self, args):
+    if will_record(self, *args):
         base = getattr(self, "_view_of", None)
         while base is not None:
             base = base[0]
@@ -87,12 +82,10 @@ def _write_back(view: Tensor, base: Tensor, how) -> None:
     from deepnum.ops.index_put import IndexPut
     from deepnum.ops.shape import ShapeView
 
-    if isinstance(how, ShapeView):
-        apply_inplace(base, "in-place operation on a view", lambda b, v: how.put(v), view)
-    else:
-        apply_inplace(
-            base, "in-place operation on a view", lambda b, v: IndexPut.apply(b, v, how, False), view
-        )
+    def put(b, v):
+        return how.put(v) if isinstance(how, ShapeView) else IndexPut.apply(b, v, how, False)
+
+    apply_inplace(base, "in-place operation on a view", put, view)
 
 
 def register_view(view: Tensor, base: Tensor, how) -> Tensor:
@@ -170,7 +163,7 @@ def setitem(self, index, value) -> None:
             "__setitem__: a leaf tensor that requires grad is being used in an in-place "
             "operation; wrap it in deepnum.no_grad()"
         )
-    if not _records(self, (value,)):
+    if not will_record(self, value):
         self.array[idx] = value.array if isinstance(value, Tensor) else value
         return
     from deepnum.ops.index_put import index_put

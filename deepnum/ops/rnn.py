@@ -209,8 +209,7 @@ def _step_operands(x, h0, w_hh, w_ih, bias, reverse):
     w = _to_internal(blocks, 0.5)
     z = np.empty((T + 1, w.shape[1], N), x.dtype)
     inputs = z[1:] if reverse else z[:-1]  # x_t sits in the slot of the state before step t
-    inputs[:, P : P + I] = x.transpose(0, 2, 1)
-    z[0 if reverse else T, P:] = 0  # the slot after the last step takes no input
+    inputs[:, P : P + I] = x.transpose(0, 2, 1)  # (the slot after the last step takes none)
     if bias is not None:
         inputs[:, P + I] = 1
     z[T if reverse else 0, :P] = h0.T
@@ -228,7 +227,8 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mask, reverse):
     * in column layout: the gates of step t are a contiguous (4H, N) block, states are (H, N).
       The per-step product is then ``W [h_t; x_t; 1]`` (``_step_operands``) with both
       operands contiguous, the shape OpenBLAS runs fastest for a small batch, and every
-      element-wise step works on contiguous blocks. The states are turned back to PyTorch's (T, N, H) once, at the end.
+      element-wise step works on contiguous blocks. The states are turned back to PyTorch's
+      (T, N, H) once, at the end.
 
     States live in (T+1, ., N) arrays written in place (``out=``): a step allocates nothing.
     """

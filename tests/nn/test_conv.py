@@ -472,17 +472,26 @@ def test_no_grad_conv_in_chunks_matches_torch_and_the_training_path(monkeypatch,
     "ws,kw",
     [((6, 4, 3, 3), dict(padding=1)), ((6, 2, 3, 2), dict(padding=2, dilation=2, groups=2))],
 )
-def test_input_gradient_in_chunks_of_images_matches_torch(monkeypatch, images_per_chunk, ws, kw):
+def test_input_gradient_in_chunks_of_images_matches_torch(
+    monkeypatch, images_per_chunk, ws, kw
+):
     """The input gradient of a stride-1 2-d convolution is made a few images at a time
-    (``CACHED_BLOCK_BYTES``); five images in chunks of one or two (a shorter last chunk)."""
+    (``CACHED_BLOCK_BYTES``); five images in chunks of one or two (a shorter last chunk),
+    against PyTorch and by finite differences in float64."""
     from deepnum.ops import conv
 
     xs = (5, 4, 7, 6)
     rows = max(ws[0] * ws[3], ws[1] * kw.get("groups", 1) * ws[2])
-    per_image = rows * 7 * (6 + 2 * kw["padding"]) * 4  # an upper bound of a chunk's block
+    per_image = rows * 7 * (6 + 2 * kw["padding"]) * 4  # a float32 chunk's block per image
     monkeypatch.setattr(conv, "CACHED_BLOCK_BYTES", images_per_chunk * per_image)
     inputs = random_inputs(xs, ws, (ws[0],), rng=np.random.default_rng(images_per_chunk))
     check_against_torch(lambda *a: F.conv2d(*a, **kw), lambda *a: TF.conv2d(*a, **kw), inputs)
+    monkeypatch.setattr(conv, "CACHED_BLOCK_BYTES", 2 * images_per_chunk * per_image)  # float64
+    x, w = (
+        deepnum.tensor(t.detach().numpy(), dtype=deepnum.float64, requires_grad=True)
+        for t in inputs[:2]
+    )
+    assert deepnum.autograd.gradcheck(lambda x, w: F.conv2d(x, w, **kw), (x, w))
 
 
 @pytest.mark.parametrize("groups", [1, 2])

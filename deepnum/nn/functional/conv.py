@@ -8,6 +8,7 @@ of 001 eq. 24/31 by flipping the kernel (001 eq. 26).
 from __future__ import annotations
 
 import deepnum
+from deepnum.autograd.function import will_record
 from deepnum.ops.conv import ConvNd, ConvTransposeNd, Fold, Unfold
 from deepnum.ops.conv_fft import ConvFFT
 from deepnum.tensor import Tensor
@@ -131,9 +132,7 @@ def convnd(
             f"the padded input size {padded} is smaller than the (dilated) kernel "
             f"size {effective}; input shape {tuple(input.shape)}"
         )
-    keep = deepnum.is_grad_enabled() and any(  # a backward pass will want the im2col block
-        t is not None and t.requires_grad for t in (x, weight, bias)
-    )
+    keep = will_record(x, weight, bias)  # a backward pass will want the im2col block
     y = ConvNd.apply(x, weight, bias, stride, pads, dilation, groups, keep)
     return y.squeeze(0) if unbatched else y
 
